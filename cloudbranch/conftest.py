@@ -1,0 +1,75 @@
+"""Shared fixtures: a small university with two colleges and sibling branches.
+
+    root 某大学党委 (committee)
+    ├── college_a 计算机学院党委 (sub_committee)
+    │   ├── branch_a1 (branch)  ← secretary1, member1
+    │   │   └── group_a1 (group)
+    │   └── branch_a2 (branch)  ← secretary2 (sibling of a1)
+    └── college_b 数学学院党委 (sub_committee)
+        └── branch_b1 (branch)
+"""
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from cloudbranch.accounts.choices import Duty
+from cloudbranch.orgs.choices import UnitKind
+from cloudbranch.orgs.roles import Role
+from cloudbranch.testing.factories import PersonFactory, UserFactory, grant, make_unit
+
+ROLES = ("anonymous", "member1", "secretary1", "secretary2", "admin", "sysadmin", "secadmin", "auditor")
+
+
+@dataclass
+class World:
+    root: object
+    college_a: object
+    college_b: object
+    branch_a1: object
+    branch_a2: object
+    branch_b1: object
+    group_a1: object
+    users: dict = field(default_factory=dict)
+    people: dict = field(default_factory=dict)
+
+
+@pytest.fixture
+def world(db) -> World:
+    root = make_unit(name="某大学党委", code="U")
+    college_a = make_unit(parent=root, kind=UnitKind.SUB_COMMITTEE, name="计算机学院党委", code="CA")
+    college_b = make_unit(parent=root, kind=UnitKind.SUB_COMMITTEE, name="数学学院党委", code="CB")
+    branch_a1 = make_unit(parent=college_a, name="计算机本科第一党支部", code="CA01")
+    branch_a2 = make_unit(parent=college_a, name="计算机本科第二党支部", code="CA02")
+    branch_b1 = make_unit(parent=college_b, name="数学本科第一党支部", code="CB01")
+    group_a1 = make_unit(parent=branch_a1, kind=UnitKind.GROUP, name="第一党小组", code="CA01G1")
+    w = World(root, college_a, college_b, branch_a1, branch_a2, branch_b1, group_a1)
+
+    w.users["admin"] = UserFactory(username="admin", display_name="组织部管理员")
+    grant(w.users["admin"], root, Role.ORG_ADMIN)
+    w.users["secretary1"] = UserFactory(username="secretary1", display_name="一支部书记")
+    grant(w.users["secretary1"], branch_a1, Role.BRANCH_SECRETARY)
+    w.users["secretary2"] = UserFactory(username="secretary2", display_name="二支部书记")
+    grant(w.users["secretary2"], branch_a2, Role.BRANCH_SECRETARY)
+    w.users["member1"] = UserFactory(username="member1", display_name="党员一")
+    grant(w.users["member1"], branch_a1, Role.MEMBER)
+    w.users["sysadmin"] = UserFactory(username="sysadmin", duty=Duty.SYSTEM)
+    w.users["secadmin"] = UserFactory(username="secadmin", duty=Duty.SECURITY)
+    w.users["auditor"] = UserFactory(username="auditor", duty=Duty.AUDIT)
+
+    w.people["member1"] = PersonFactory(unit=branch_a1, name="党员一", user=w.users["member1"])
+    w.people["a1_other"] = PersonFactory(unit=branch_a1, name="张一")
+    w.people["a2_person"] = PersonFactory(unit=branch_a2, name="李二")
+    w.people["b1_person"] = PersonFactory(unit=branch_b1, name="王三")
+    return w
+
+
+@pytest.fixture
+def login(client):
+    """``login(user)`` logs the test client in; returns the client."""
+
+    def _login(user):
+        client.force_login(user)
+        return client
+
+    return _login

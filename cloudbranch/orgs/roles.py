@@ -1,0 +1,59 @@
+"""Roles granted at a node of the tree, and the permissions each carries over that subtree.
+
+Permissions are strings ``<app>.<action>_<model>`` (Django's convention), plus a few named
+actions such as ``people.view_sensitive``. A role applies to the unit it is granted at and
+everything below it.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    ORG_ADMIN = "org_admin", _("组织部管理员")
+    COMMITTEE_SECRETARY = "committee_secretary", _("党委（党总支）书记")
+    BRANCH_SECRETARY = "branch_secretary", _("支部书记")
+    ORGANIZATION_OFFICER = "organization_officer", _("组织委员")
+    PUBLICITY_OFFICER = "publicity_officer", _("宣传委员")
+    DISCIPLINE_OFFICER = "discipline_officer", _("纪检委员")
+    STUDY_OFFICER = "study_officer", _("学习委员")
+    FEE_COLLECTOR = "fee_collector", _("党费收缴员")
+    MEMBER = "member", _("党员")
+    APPLICANT = "applicant", _("入党申请人")
+
+
+_READ_UNITS = {"orgs.view_orgunit"}
+_READ_PEOPLE = {"people.view_person"}
+_MANAGE_PEOPLE = _READ_PEOPLE | {
+    "people.add_person",
+    "people.change_person",
+    "people.import_person",
+    "people.export_person",
+}
+
+ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
+    Role.ORG_ADMIN: frozenset(
+        _READ_UNITS
+        | {"orgs.add_orgunit", "orgs.change_orgunit", "orgs.view_roleassignment"}
+        | _MANAGE_PEOPLE
+        | {"people.view_sensitive"}
+    ),
+    Role.COMMITTEE_SECRETARY: frozenset(
+        _READ_UNITS | {"orgs.add_orgunit", "orgs.change_orgunit", "orgs.view_roleassignment"} | _MANAGE_PEOPLE
+    ),
+    Role.BRANCH_SECRETARY: frozenset(_READ_UNITS | {"orgs.add_orgunit", "orgs.view_roleassignment"} | _MANAGE_PEOPLE),
+    Role.ORGANIZATION_OFFICER: frozenset(_READ_UNITS | _MANAGE_PEOPLE),
+    Role.PUBLICITY_OFFICER: frozenset(_READ_UNITS | _READ_PEOPLE),
+    Role.DISCIPLINE_OFFICER: frozenset(_READ_UNITS | _READ_PEOPLE),
+    Role.STUDY_OFFICER: frozenset(_READ_UNITS | _READ_PEOPLE),
+    Role.FEE_COLLECTOR: frozenset(_READ_UNITS | _READ_PEOPLE),
+    # A member sees their branch's public information and their own record (own record via
+    # people.selectors.own_person, not via a subtree grant).
+    Role.MEMBER: frozenset(_READ_UNITS),
+    Role.APPLICANT: frozenset(_READ_UNITS),
+}
+
+# Roles that make someone responsible for a unit: their home page lists the unit with its warnings.
+MANAGING_ROLES = frozenset(
+    {Role.ORG_ADMIN, Role.COMMITTEE_SECRETARY, Role.BRANCH_SECRETARY, Role.ORGANIZATION_OFFICER}
+)

@@ -1,0 +1,188 @@
+"""Writes to the roster. Each service checks scope itself, runs in one transaction, records
+``PersonEvent`` history and an audit row in that transaction."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from cloudbranch.audit.services import audit_event, audit_record, field_changes, snapshot
+from cloudbranch.core.errors import DomainError
+from cloudbranch.orgs.choices import UnitKind
+from cloudbranch.orgs.models import OrgUnit
+from cloudbranch.orgs.scoping import access_by_id, can
+
+from . import idcard
+from .choices import PersonEventKind, PoliticalStatus, RosterStatus
+from .models import Person, PersonEvent
+from .validation import check_person
+
+MEMBER_UNIT_KINDS = frozenset({UnitKind.BRANCH, UnitKind.MOBILE_BRANCH, UnitKind.GROUP})
+PERSON_FIELDS = (
+    "name", "gender", "ethnicity", "birth_date", "phone", "staff_number", "category", "college",
+    "department", "education", "political_status", "unit", "applied_on", "activist_on",
+    "candidate_on", "joined_on", "confirmed_on", "is_mobile", "is_lost_contact", "is_abroad",
+)
+AUDITED_FIELDS = (*PERSON_FIELDS, "id_number")
+SENSITIVE_FIELDS = frozenset({"id_number", "phone"})
+FLAG_FIELDS = ("is_mobile", "is_lost_contact", "is_abroad")
+
+
+def access_person_by_id(user, person_id, *, action: str = "view") -> Person:
+    return access_by_id(user, Person, person_id, action=action, queryset=Person.objects.select_related("unit"))
+
+
+def check_member_unit(unit: OrgUnit) -> str | None:
+    if not unit.is_active:
+        return _("党组织 %(name)s 已撤销或合并") % {"name": unit.name}
+    if unit.kind not in MEMBER_UNIT_KINDS:
+        return _("人员只能编入党支部、流动党支部或党小组，%(name)s 是%(kind)s") % {
+            "name": unit.name, "kind": UnitKind(unit.kind).label,
+        }
+    return None
+
+
+def _raise_if(errors: list[dict]) -> None:
+    if errors:
+        raise DomainError(_("请检查填写的内容：") + "；".join(e["message"] for e in errors), errors=errors)
+
+
+def _duplicate_id_error(id_number: str, *, exclude_pk=None) -> dict | None:
+    qs = Person.objects.with_id_number(id_number)
+    if exclude_pk:
+        qs = qs.exclude(pk=exclude_pk)
+    if qs.exists():
+        return {"field": "id_number", "message": _("该身份证号已登记在册")}
+    return None
+
+
+def person_create(*, actor, unit_id: int, id_number: str, **fields) -> Person:
+    """Enter a new person on the roster of a branch the actor manages."""
+    with transaction.atomic():
+        unit = access_by_id(actor, OrgUnit, unit_id)
+        if not can(actor, "people.add_person", unit):
+            raise PermissionDenied
+        data = {**fields, "id_number": id_number}
+        errors = check_person(data)
+        if (msg := check_member_unit(unit)) is not None:
+            errors.append({"field": "unit", "message": msg})
+        if not errors:
+            if (dup := _duplicate_id_error(idcard.normalize(id_number))) is not None:
+                errors.append(dup)
+        _raise_if(errors)
+        parsed = idcard.parse(id_number)
+        fields.setdefault("birth_date", parsed.birth_date)
+        person = Person(unit=unit, **{k: v for k, v in fields.items() if k in PERSON_FIELDS})
+        person.set_id_number(parsed.value)
+        person.save()
+        PersonEvent.objects.create(
+            person=person, kind=PersonEventKind.CREATED, actor=_user(actor),
+            new_value=person.get_political_status_display(), details={"unit": unit.pk},
+        )
+        audit_record(
+            actor=actor, action="people.person.create", target=person,
+            changes=field_changes({}, {**snapshot(person, PERSON_FIELDS), "id_number": "set"},
+                                  fields=AUDITED_FIELDS, sensitive=SENSITIVE_FIELDS),
+        )
+    return person
+
+
+def _user(actor):
+    return actor if actor is not None and actor.is_authenticated else None
+
+
+def person_update(*, actor, person_id: int, effective_on=None, **changes) -> Person:
+    """Change a person's fields. A change of political status, unit or flags becomes a
+    ``PersonEvent`` (with ``effective_on`` when given); nothing is overwritten silently."""
+    unknown = set(changes) - set(PERSON_FIELDS) - {"id_number", "unit_id"}
+    if unknown:
+        raise DomainError(_("不能修改这些字段：%(f)s") % {"f": ", ".join(sorted(unknown))})
+    with transaction.atomic():
+        person = access_person_by_id(actor, person_id, action="change")
+        before = {**snapshot(person, PERSON_FIELDS), "id_number": person.id_number_hash}
+        new_unit = None
+        if "unit_id" in changes or "unit" in changes:
+            target_id = changes.pop("unit_id", None) or getattr(changes.pop("unit", None), "pk", None)
+            if target_id != person.unit_id:
+                new_unit = access_by_id(actor, OrgUnit, target_id)
+                if not can(actor, "people.change_person", new_unit):
+                    raise PermissionDenied
+        new_id = changes.pop("id_number", None)
+        for key, value in changes.items():
+            setattr(person, key, value)
+        data = {**snapshot(person, PERSON_FIELDS), "id_number": new_id or person.reveal_id_number()}
+        data["birth_date"] = person.birth_date
+        errors = check_person(data)
+        if new_unit is not None and (msg := check_member_unit(new_unit)) is not None:
+            errors.append({"field": "unit", "message": msg})
+        if new_id and not errors:
+            normalized = idcard.normalize(new_id)
+            if (dup := _duplicate_id_error(normalized, exclude_pk=person.pk)) is not None:
+                errors.append(dup)
+            else:
+                person.set_id_number(normalized)
+        _raise_if(errors)
+        if new_unit is not None:
+            person.unit = new_unit
+        after = {**snapshot(person, PERSON_FIELDS), "id_number": person.id_number_hash}
+        diff = field_changes(before, after, fields=AUDITED_FIELDS, sensitive=SENSITIVE_FIELDS)
+        if not diff:
+            return person
+        person.save()
+        events = []
+        if "political_status" in diff:
+            events.append(PersonEvent(
+                person=person, kind=PersonEventKind.STATUS, actor=_user(actor), effective_on=effective_on,
+                old_value=PoliticalStatus(before["political_status"]).label,
+                new_value=person.get_political_status_display(),
+            ))
+        if "unit" in diff:
+            old_unit = OrgUnit.objects.filter(pk=before["unit"]).values_list("name", flat=True).first() or ""
+            events.append(PersonEvent(
+                person=person, kind=PersonEventKind.UNIT, actor=_user(actor), effective_on=effective_on,
+                old_value=old_unit, new_value=person.unit.name,
+                details={"old_unit": before["unit"], "new_unit": person.unit_id},
+            ))
+        if set(diff) & set(FLAG_FIELDS):
+            events.append(PersonEvent(
+                person=person, kind=PersonEventKind.FLAGS, actor=_user(actor), effective_on=effective_on,
+                details={f: diff[f] for f in FLAG_FIELDS if f in diff},
+            ))
+        rest = set(diff) - {"political_status", "unit", *FLAG_FIELDS}
+        if rest:
+            events.append(PersonEvent(
+                person=person, kind=PersonEventKind.UPDATED, actor=_user(actor), effective_on=effective_on,
+                details={"fields": sorted(rest)},
+            ))
+        PersonEvent.objects.bulk_create(events)
+        audit_record(actor=actor, action="people.person.update", target=person, changes=diff)
+    return person
+
+
+# --- hooks called by the org tree services (registered in apps.py) ------------------------
+
+
+def move_members_on_merge(*, actor, source: OrgUnit, target: OrgUnit) -> dict:
+    """Members of a merged unit move to the unit it merges into, each with a history event."""
+    people = list(Person.objects.filter(unit=source, roster_status=RosterStatus.ACTIVE))
+    events, audits = [], []
+    for person in people:
+        events.append(PersonEvent(
+            person=person, kind=PersonEventKind.UNIT, actor=_user(actor), old_value=source.name,
+            new_value=target.name, details={"old_unit": source.pk, "new_unit": target.pk, "reason": "merge"},
+        ))
+        audits.append(audit_event(actor, action="people.person.update", target=person,
+                                  changes={"unit": {"old": source.pk, "new": target.pk}}))
+    Person.objects.filter(pk__in=[p.pk for p in people]).update(unit=target)
+    PersonEvent.objects.bulk_create(events)
+    if audits:
+        from cloudbranch.audit.services import audit_bulk
+
+        audit_bulk(audits)
+    return {"people_moved": len(people)}
+
+
+def members_block_dissolve(*, unit: OrgUnit) -> list[str]:
+    n = Person.objects.filter(unit=unit, roster_status=RosterStatus.ACTIVE).count()
+    return [_("还有 %(n)d 名在册人员，请先转出或合并。") % {"n": n}] if n else []

@@ -1,0 +1,25 @@
+"""Test settings: fast hashing, tasks run immediately, fixed keys, no audit triggers.
+
+pytest-django flushes tables between transactional tests, which the audit triggers would
+refuse; one test installs the triggers explicitly and checks them.
+"""
+
+from .base import *  # noqa: F403
+
+DEBUG = False
+ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+AUDIT_DB_GUARD = False
+FIELD_ENCRYPTION_KEYS = ["n0Bz3j4Qb6cY7k1XWq2m9S8vT5rU0pLhGfEdCbA1234="]
+FIELD_HASH_KEY = "test-hash-key"
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES = {  # noqa: F405
+    **STORAGES,  # noqa: F405
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+AXES_FAILURE_LIMIT = 5
+LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+LOGGING["handlers"]["console"]["formatter"] = "plain"  # noqa: F405

@@ -1,0 +1,20 @@
+from django.urls import include, path
+
+from cloudbranch.api import api
+from cloudbranch.core import views as core_views
+
+urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("", include("cloudbranch.portal.urls")),
+    path("accounts/", include("cloudbranch.accounts.urls")),
+    path("orgs/", include("cloudbranch.orgs.urls")),
+    path("people/", include("cloudbranch.people.urls")),
+    path("audit/", include("cloudbranch.audit.urls")),
+    path("notifications/", include("cloudbranch.notifications.urls")),
+    path("api/", api.urls),
+]
+
+handler400 = "cloudbranch.core.views.bad_request"
+handler403 = "cloudbranch.core.views.permission_denied"
+handler404 = "cloudbranch.core.views.page_not_found"
+handler500 = "cloudbranch.core.views.server_error"
