@@ -102,5 +102,8 @@ def _django_validation_error(request, exc: ValidationError):
 
 api.add_router("/me", "cloudbranch.accounts.api.router")
 api.add_router("/orgs", "cloudbranch.orgs.api.router")
+api.add_router("/people/imports", "cloudbranch.people.import_api.router")
 api.add_router("/people", "cloudbranch.people.api.router")
+api.add_router("/accounts", "cloudbranch.accounts.admin_api.router")
+api.add_router("/audit", "cloudbranch.audit.api.router")
 api.add_router("/notifications", "cloudbranch.notifications.api.router")

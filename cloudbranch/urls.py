@@ -8,6 +8,7 @@ urlpatterns = [
     path("", include("cloudbranch.portal.urls")),
     path("accounts/", include("cloudbranch.accounts.urls")),
     path("orgs/", include("cloudbranch.orgs.urls")),
+    path("people/import/", include("cloudbranch.people.import_urls")),
     path("people/", include("cloudbranch.people.urls")),
     path("audit/", include("cloudbranch.audit.urls")),
     path("notifications/", include("cloudbranch.notifications.urls")),
