@@ -107,3 +107,13 @@ api.add_router("/people", "cloudbranch.people.api.router")
 api.add_router("/accounts", "cloudbranch.accounts.admin_api.router")
 api.add_router("/audit", "cloudbranch.audit.api.router")
 api.add_router("/notifications", "cloudbranch.notifications.api.router")
+
+
+def api_urls():
+    """The API's URL patterns, exempt from LoginRequiredMiddleware: the API authenticates each
+    request itself (session or Bearer token) and answers 401 in its error format instead of
+    redirecting to the login page."""
+    patterns, app_name, namespace = api.urls
+    for pattern in patterns:
+        pattern.callback.login_required = False
+    return patterns, app_name, namespace

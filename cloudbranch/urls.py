@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from cloudbranch.api import api
+from cloudbranch.api import api_urls
 from cloudbranch.core import views as core_views
 
 urlpatterns = [
@@ -12,7 +12,7 @@ urlpatterns = [
     path("people/", include("cloudbranch.people.urls")),
     path("audit/", include("cloudbranch.audit.urls")),
     path("notifications/", include("cloudbranch.notifications.urls")),
-    path("api/", api.urls),
+    path("api/", api_urls()),
 ]
 
 handler400 = "cloudbranch.core.views.bad_request"

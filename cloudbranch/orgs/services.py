@@ -69,9 +69,10 @@ def unit_create(
     term_started_on: datetime.date | None = None,
     description: str = "",
 ) -> OrgUnit:
-    """Create a unit under ``parent_id`` (or a root committee, which only the org admin of an
-    existing root... nobody may create from the pages: roots are made by ``seed_demo`` or the
-    ``create_root_unit`` command)."""
+    """Create a unit under ``parent_id``, checking the kind rules of ``ALLOWED_CHILDREN``.
+
+    Top-level committees are not created here: no page offers that; ``setup_platform`` and
+    ``seed_demo`` call ``root_unit_create``."""
     with transaction.atomic():
         lock_org_tree()
         if parent_id is None:
