@@ -1,14 +1,15 @@
 """Shared fixtures: a small university with two colleges and sibling branches.
 
-    root 某大学党委 (committee)
-    ├── college_a 计算机学院党委 (sub_committee)
-    │   ├── branch_a1 (branch)  ← secretary1, member1
-    │   │   └── group_a1 (group)
-    │   └── branch_a2 (branch)  ← secretary2 (sibling of a1)
-    └── college_b 数学学院党委 (sub_committee)
-        └── branch_b1 (branch)
+root 某大学党委 (committee)
+├── college_a 计算机学院党委 (sub_committee)
+│   ├── branch_a1 (branch)  ← secretary1, member1
+│   │   └── group_a1 (group)
+│   └── branch_a2 (branch)  ← secretary2 (sibling of a1)
+└── college_b 数学学院党委 (sub_committee)
+    └── branch_b1 (branch)
 """
 
+import os
 from dataclasses import dataclass, field
 
 import pytest
@@ -73,3 +74,44 @@ def login(client):
         return client
 
     return _login
+
+
+# --- Browser journeys (Playwright + system Chromium); see cloudbranch/testing/browser.py ---
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session; the test is skipped when Chromium is not installed."""
+    from cloudbranch.testing import browser as browser_helpers
+
+    executable = browser_helpers.chromium_path()
+    if executable is None:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    # Playwright's sync API keeps an event loop in this thread; Django would then refuse ORM calls
+    # from the test body (SynchronousOnlyOperation) although nothing here is async.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_api.sync_playwright() as playwright:
+        chromium = browser_helpers.launch_chromium(playwright, executable)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A desktop-sized page (1280x800) in its own browser context."""
+    from cloudbranch.testing.browser import new_page
+
+    page = new_page(browser)
+    yield page
+    page.context.close()
+
+
+@pytest.fixture
+def phone_page(browser):
+    """A 375x812 touch page, the narrowest phone the pages must work on."""
+    from cloudbranch.testing.browser import new_page
+
+    page = new_page(browser, phone=True)
+    yield page
+    page.context.close()

@@ -5,3 +5,19 @@ class AccountsConfig(AppConfig):
     name = "cloudbranch.accounts"
     label = "accounts"
     verbose_name = "账号"
+
+    def ready(self):
+        from cloudbranch.core.nav import MenuEntry, register
+
+        from .permissions import is_system_admin
+
+        register(
+            MenuEntry(
+                key="accounts.users",
+                label="账号管理",
+                url_name="accounts:users",
+                icon="bi-people",
+                order=900,
+                visible=is_system_admin,
+            )
+        )

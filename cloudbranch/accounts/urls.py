@@ -22,4 +22,11 @@ urlpatterns = [
     path("password/", views.password_change, name="password_change"),
     path("tokens/new/", views.token_create, name="token_create"),
     path("tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
+    # Account management: system administrator only.
+    path("users/", views.users, name="users"),
+    path("users/new/", views.user_create_view, name="user_create"),
+    path("users/<int:user_id>/", views.user_edit, name="user_edit"),
+    path("users/<int:user_id>/reset-password/", views.user_reset_password_view, name="user_reset_password"),
+    path("users/<int:user_id>/unlock/", views.user_unlock_view, name="user_unlock"),
+    path("users/<int:user_id>/duty/", views.user_set_duty_view, name="user_set_duty"),
 ]

@@ -1,34 +1,62 @@
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.forms import PasswordChangeForm
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from cloudbranch.audit.services import audit_record
 from cloudbranch.core.errors import DomainError
 
-from .forms import TokenForm
-from .models import ApiToken
-from .services import api_token_create, api_token_revoke
+from .forms import DutyForm, ResetPasswordForm, TokenForm, UserCreateForm, UserEditForm, UserFilterForm
+from .permissions import system_admin_required
+from .selectors import access_user_by_id, api_token_list, user_holds_party_role, user_list
+from .services import (
+    api_token_create,
+    api_token_revoke,
+    user_create,
+    user_password_change,
+    user_reset_password,
+    user_set_duty,
+    user_unlock,
+    user_update,
+)
+
+PAGE_SIZE = 20
+
+
+def _form_errors(form, exc: DomainError) -> None:
+    """Put a domain error's field messages on the form (unknown fields become non-field errors)."""
+    if not exc.errors:
+        form.add_error(None, exc.message)
+    for err in exc.errors:
+        field = err.get("field")
+        form.add_error(field if field in form.fields else None, err["message"])
+
+
+# ---------------------------------------------------------------- own account
 
 
 def profile(request):
-    tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")[:50]
+    tokens = api_token_list(user=request.user)[:50]
     return render(request, "accounts/profile.html", {"tokens": tokens, "form": TokenForm()})
 
 
+@never_cache
 @require_POST
 def token_create(request):
     form = TokenForm(request.POST)
     if form.is_valid():
         try:
-            token, clear = api_token_create(actor=request.user, name=form.cleaned_data["name"], days=form.cleaned_data["days"])
+            token, clear = api_token_create(
+                actor=request.user, name=form.cleaned_data["name"], days=form.cleaned_data["days"]
+            )
         except DomainError as exc:
-            messages.error(request, exc.message)
+            _form_errors(form, exc)
         else:
-            tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")[:50]
+            tokens = api_token_list(user=request.user)[:50]
             return render(request, "accounts/profile.html", {"tokens": tokens, "form": TokenForm(), "new_token": clear})
-    tokens = ApiToken.objects.filter(user=request.user).order_by("-created_at")[:50]
+    tokens = api_token_list(user=request.user)[:50]
     return render(request, "accounts/profile.html", {"tokens": tokens, "form": form}, status=422)
 
 
@@ -47,12 +75,125 @@ def password_change(request):
     for field in form.fields.values():
         field.widget.attrs["class"] = "form-control"
     if request.method == "POST" and form.is_valid():
-        user = form.save()
-        if user.must_change_password:
-            user.must_change_password = False
-            user.save(update_fields=["must_change_password"])
-        update_session_auth_hash(request, user)
-        audit_record(actor=user, action="accounts.password.change", target=user)
-        messages.success(request, "密码已修改。")
-        return redirect("accounts:profile")
-    return render(request, "accounts/password_change.html", {"form": form}, status=422 if form.errors else 200)
+        try:
+            user = user_password_change(actor=request.user, new_password=form.cleaned_data["new_password1"])
+        except DomainError as exc:
+            _form_errors(form, exc)
+        else:
+            update_session_auth_hash(request, user)
+            messages.success(request, "密码已修改。")
+            return redirect("accounts:profile")
+    context = {"form": form, "forced": request.user.must_change_password}
+    return render(request, "accounts/password_change.html", context, status=422 if form.errors else 200)
+
+
+# ---------------------------------------------------------------- account management (system administrator)
+
+
+@system_admin_required
+def users(request):
+    filters = UserFilterForm(request.GET or None)
+    data = filters.cleaned_data if filters.is_valid() else {}
+    qs = user_list(actor=request.user, q=data.get("q", ""), status=data.get("status", ""), duty=data.get("duty", ""))
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"filters": filters, "page": page, "query": query.urlencode()}
+    template = "accounts/user_list.html#results" if request.htmx else "accounts/user_list.html"
+    return render(request, template, context)
+
+
+@system_admin_required
+def user_create_view(request):
+    form = UserCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = user_create(actor=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, f"账号“{user.username}”已创建，用户首次登录须修改密码。")
+            return redirect("accounts:user_edit", user_id=user.pk)
+    return render(request, "accounts/user_create.html", {"form": form}, status=422 if form.errors else 200)
+
+
+def _edit_page(request, target, *, status=200, **forms):
+    context = {
+        "target": target,
+        "edit_form": forms.get("edit_form")
+        or UserEditForm(
+            initial={"display_name": target.display_name, "email": target.email, "is_active": target.is_active}
+        ),
+        "reset_form": forms.get("reset_form") or ResetPasswordForm(),
+        "duty_form": forms.get("duty_form") or DutyForm(initial={"duty": target.duty}),
+        "holds_party_role": user_holds_party_role(target),
+        "new_password": forms.get("new_password"),
+    }
+    return render(request, "accounts/user_edit.html", context, status=status)
+
+
+@system_admin_required
+def user_edit(request, user_id: int):
+    target = access_user_by_id(actor=request.user, user_id=user_id)
+    if request.method != "POST":
+        return _edit_page(request, target)
+    form = UserEditForm(request.POST)
+    if form.is_valid():
+        try:
+            user_update(actor=request.user, user_id=target.pk, **form.cleaned_data)
+        except DomainError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, "账号信息已保存。")
+            return redirect("accounts:user_edit", user_id=target.pk)
+    return _edit_page(request, target, status=422, edit_form=form)
+
+
+@never_cache
+@require_POST
+@system_admin_required
+def user_reset_password_view(request, user_id: int):
+    target = access_user_by_id(actor=request.user, user_id=user_id)
+    form = ResetPasswordForm(request.POST)
+    if form.is_valid():
+        try:
+            _, password = user_reset_password(
+                actor=request.user, user_id=target.pk, password=form.cleaned_data["password"]
+            )
+        except DomainError as exc:
+            _form_errors(form, exc)
+        else:
+            # Rendered, not redirected: the temporary password must not travel through the
+            # messages storage (cookie/session); it is shown this once.
+            target.refresh_from_db()
+            return _edit_page(request, target, new_password=password)
+    return _edit_page(request, target, status=422, reset_form=form)
+
+
+@require_POST
+@system_admin_required
+def user_unlock_view(request, user_id: int):
+    target = access_user_by_id(actor=request.user, user_id=user_id)
+    cleared = user_unlock(actor=request.user, user_id=target.pk)
+    if cleared:
+        messages.success(request, f"已解除“{target.username}”的登录锁定。")
+    else:
+        messages.info(request, f"“{target.username}”没有登录锁定记录。")
+    return redirect("accounts:user_edit", user_id=target.pk)
+
+
+@require_POST
+@system_admin_required
+def user_set_duty_view(request, user_id: int):
+    target = access_user_by_id(actor=request.user, user_id=user_id)
+    form = DutyForm(request.POST)
+    if form.is_valid():
+        try:
+            user_set_duty(actor=request.user, user_id=target.pk, duty=form.cleaned_data["duty"])
+        except DomainError as exc:
+            _form_errors(form, exc)
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "平台职责已更新。")
+            return redirect("accounts:user_edit", user_id=target.pk)
+    return _edit_page(request, target, status=422, duty_form=form)

@@ -4,4 +4,8 @@ from . import views
 
 app_name = "audit"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.event_list, name="list"),
+    path("export.xlsx", views.export, name="export"),
+    path("<int:event_id>/", views.event_detail, name="detail"),
+]

@@ -1,15 +1,13 @@
-from django.http import HttpResponse
 from django.urls import path
+
+from . import views
 
 app_name = "notifications"
 
-
-def _todo(request):
-    return HttpResponse("")
-
-
 urlpatterns = [
-    path("", _todo, name="inbox"),
-    path("badge/", _todo, name="badge"),
-    path("preferences/", _todo, name="preferences"),
+    path("", views.inbox, name="inbox"),
+    path("badge/", views.badge, name="badge"),
+    path("preferences/", views.preferences, name="preferences"),
+    path("read-all/", views.mark_all_read, name="mark_all_read"),
+    path("<int:notification_id>/open/", views.open_notification, name="open"),
 ]

@@ -25,9 +25,7 @@ def _load_grants(user) -> dict[str, tuple[str, ...]]:
 
     grants: dict[str, set[str]] = defaultdict(set)
     rows = (
-        RoleAssignment.objects.active()
-        .filter(user_id=user.pk, unit__status="active")
-        .values_list("role", "unit__path")
+        RoleAssignment.objects.active().filter(user_id=user.pk, unit__status="active").values_list("role", "unit__path")
     )
     for role, path in rows:
         for perm in ROLE_PERMISSIONS.get(role, ()):

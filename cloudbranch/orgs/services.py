@@ -7,9 +7,11 @@ runs in one transaction and writes its audit row in that transaction.
 from __future__ import annotations
 
 import datetime
+import json
 import uuid
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Length, Substr
@@ -37,7 +39,9 @@ def access_unit_by_id(user, unit_id, *, action: str = "view") -> OrgUnit:
 def _check_child_kind(parent: OrgUnit | None, kind: str) -> None:
     if parent is None:
         if kind != UnitKind.COMMITTEE:
-            raise DomainError(_("顶层组织只能是党委。"), errors=[{"field": "kind", "message": _("顶层组织只能是党委。")}])
+            raise DomainError(
+                _("顶层组织只能是党委。"), errors=[{"field": "kind", "message": _("顶层组织只能是党委。")}]
+            )
         return
     if kind not in ALLOWED_CHILDREN[parent.kind]:
         msg = _("%(parent)s（%(pkind)s）下不能设立%(kind)s。") % {
@@ -108,8 +112,10 @@ def _insert_unit(*, actor, parent: OrgUnit | None, **fields) -> OrgUnit:
     unit.save()
     unit.path = f"{parent.path if parent else '/'}{unit.pk}/"
     OrgUnit.objects.filter(pk=unit.pk).update(path=unit.path)
-    UnitEvent.objects.create(unit=unit, kind=UnitEventKind.CREATED, actor=_user(actor), details=snapshot(unit, UNIT_FIELDS))
-    audit_record(actor=actor, action="orgs.unit.create", target=unit, changes=field_changes({}, unit, fields=UNIT_FIELDS))
+    _unit_event(unit=unit, kind=UnitEventKind.CREATED, actor=_user(actor), details=snapshot(unit, UNIT_FIELDS))
+    audit_record(
+        actor=actor, action="orgs.unit.create", target=unit, changes=field_changes({}, unit, fields=UNIT_FIELDS)
+    )
     return unit
 
 
@@ -118,6 +124,11 @@ def root_unit_create(*, actor, code: str, name: str, **fields) -> OrgUnit:
     with transaction.atomic():
         lock_org_tree()
         return _insert_unit(actor=actor, parent=None, code=code, name=name, kind=UnitKind.COMMITTEE, **fields)
+
+
+def _unit_event(*, details: dict, **fields) -> UnitEvent:
+    """Write a history row; ``details`` may hold dates (JSONField has no date encoder)."""
+    return UnitEvent.objects.create(details=json.loads(json.dumps(details, cls=DjangoJSONEncoder)), **fields)
 
 
 def _user(actor):
@@ -141,7 +152,10 @@ def unit_update(*, actor, unit_id: int, **changes) -> OrgUnit:
             _check_child_kind(unit.parent, unit.kind)
             bad = unit.children.exclude(kind__in=ALLOWED_CHILDREN[unit.kind]).exclude(status=UnitStatus.DISSOLVED)
             if bad.exists():
-                raise DomainError(_("下级组织的类型与新类型不相容。"), errors=[{"field": "kind", "message": _("下级组织的类型与新类型不相容。")}])
+                raise DomainError(
+                    _("下级组织的类型与新类型不相容。"),
+                    errors=[{"field": "kind", "message": _("下级组织的类型与新类型不相容。")}],
+                )
         _validate(unit)
         if unit.code != before["code"] and OrgUnit.objects.filter(code=unit.code).exclude(pk=unit.pk).exists():
             msg = _("组织编码 %(code)s 已被使用。") % {"code": unit.code}
@@ -151,7 +165,7 @@ def unit_update(*, actor, unit_id: int, **changes) -> OrgUnit:
             return unit
         unit.save()
         kind = UnitEventKind.TERM if set(diff) <= {"term_started_on", "term_years"} else UnitEventKind.UPDATED
-        UnitEvent.objects.create(unit=unit, kind=kind, actor=_user(actor), details=diff)
+        _unit_event(unit=unit, kind=kind, actor=_user(actor), details=diff)
         audit_record(actor=actor, action="orgs.unit.update", target=unit, changes=diff)
     return unit
 
@@ -189,7 +203,7 @@ def unit_move(*, actor, unit_id: int, new_parent_id: int) -> OrgUnit:
         _rebase_subtree(unit, parent)
         unit.refresh_from_db()
         details = {"parent": {"old": old_parent_id, "new": parent.pk}}
-        UnitEvent.objects.create(unit=unit, kind=UnitEventKind.MOVED, actor=_user(actor), details=details)
+        _unit_event(unit=unit, kind=UnitEventKind.MOVED, actor=_user(actor), details=details)
         audit_record(actor=actor, action="orgs.unit.move", target=unit, changes=details)
     return unit
 
@@ -223,10 +237,8 @@ def unit_merge(*, actor, unit_id: int, into_id: int, merged_on: datetime.date | 
         unit.closed_on = merged_on or timezone.localdate()
         unit.save(update_fields=["status", "merged_into", "closed_on", "updated_at"])
         RoleAssignment.objects.active().filter(unit=unit).update(revoked_at=timezone.now())
-        UnitEvent.objects.create(unit=unit, kind=UnitEventKind.MERGED, actor=_user(actor), details=summary)
-        UnitEvent.objects.create(
-            unit=target, kind=UnitEventKind.UPDATED, actor=_user(actor), details={"merged_from": unit.pk}
-        )
+        _unit_event(unit=unit, kind=UnitEventKind.MERGED, actor=_user(actor), details=summary)
+        _unit_event(unit=target, kind=UnitEventKind.UPDATED, actor=_user(actor), details={"merged_from": unit.pk})
         audit_record(actor=actor, action="orgs.unit.merge", target=unit, changes=summary)
     return unit
 
@@ -253,7 +265,7 @@ def unit_dissolve(*, actor, unit_id: int, dissolved_on: datetime.date | None = N
         unit.save(update_fields=["status", "closed_on", "updated_at"])
         RoleAssignment.objects.active().filter(unit=unit).update(revoked_at=timezone.now())
         details = {"reason": reason, "closed_on": unit.closed_on}
-        UnitEvent.objects.create(unit=unit, kind=UnitEventKind.DISSOLVED, actor=_user(actor), details=details)
+        _unit_event(unit=unit, kind=UnitEventKind.DISSOLVED, actor=_user(actor), details=details)
         audit_record(actor=actor, action="orgs.unit.dissolve", target=unit, changes=details)
     return unit
 
@@ -279,7 +291,9 @@ def role_grant(*, actor, user_id: int, unit_id: int, role: str) -> RoleAssignmen
         try:
             user = User.objects.select_for_update().get(pk=user_id, is_active=True)
         except User.DoesNotExist:
-            raise DomainError(_("用户不存在或已停用。"), errors=[{"field": "user", "message": _("用户不存在或已停用。")}]) from None
+            raise DomainError(
+                _("用户不存在或已停用。"), errors=[{"field": "user", "message": _("用户不存在或已停用。")}]
+            ) from None
         if user.duty:
             raise ConflictError(_("平台管理员（系统、安全、审计）不能同时担任党组织角色。"))
         try:
@@ -310,5 +324,10 @@ def role_revoke(*, actor, assignment_id: int) -> RoleAssignment:
             raise DomainError(_("授权不存在或已撤销。")) from None
         assignment.revoked_at = timezone.now()
         assignment.save(update_fields=["revoked_at"])
-        audit_record(actor=actor, action="orgs.role.revoke", target=assignment, changes={"revoked_at": {"new": assignment.revoked_at}})
+        audit_record(
+            actor=actor,
+            action="orgs.role.revoke",
+            target=assignment,
+            changes={"revoked_at": {"new": assignment.revoked_at}},
+        )
     return assignment

@@ -20,9 +20,26 @@ from .validation import check_person
 
 MEMBER_UNIT_KINDS = frozenset({UnitKind.BRANCH, UnitKind.MOBILE_BRANCH, UnitKind.GROUP})
 PERSON_FIELDS = (
-    "name", "gender", "ethnicity", "birth_date", "phone", "staff_number", "category", "college",
-    "department", "education", "political_status", "unit", "applied_on", "activist_on",
-    "candidate_on", "joined_on", "confirmed_on", "is_mobile", "is_lost_contact", "is_abroad",
+    "name",
+    "gender",
+    "ethnicity",
+    "birth_date",
+    "phone",
+    "staff_number",
+    "category",
+    "college",
+    "department",
+    "education",
+    "political_status",
+    "unit",
+    "applied_on",
+    "activist_on",
+    "candidate_on",
+    "joined_on",
+    "confirmed_on",
+    "is_mobile",
+    "is_lost_contact",
+    "is_abroad",
 )
 AUDITED_FIELDS = (*PERSON_FIELDS, "id_number")
 SENSITIVE_FIELDS = frozenset({"id_number", "phone"})
@@ -38,7 +55,8 @@ def check_member_unit(unit: OrgUnit) -> str | None:
         return _("党组织 %(name)s 已撤销或合并") % {"name": unit.name}
     if unit.kind not in MEMBER_UNIT_KINDS:
         return _("人员只能编入党支部、流动党支部或党小组，%(name)s 是%(kind)s") % {
-            "name": unit.name, "kind": UnitKind(unit.kind).label,
+            "name": unit.name,
+            "kind": UnitKind(unit.kind).label,
         }
     return None
 
@@ -72,18 +90,28 @@ def person_create(*, actor, unit_id: int, id_number: str, **fields) -> Person:
                 errors.append(dup)
         _raise_if(errors)
         parsed = idcard.parse(id_number)
-        fields.setdefault("birth_date", parsed.birth_date)
+        if not fields.get("birth_date"):  # derived from the ID number when not given (or given as None)
+            fields["birth_date"] = parsed.birth_date
         person = Person(unit=unit, **{k: v for k, v in fields.items() if k in PERSON_FIELDS})
         person.set_id_number(parsed.value)
         person.save()
         PersonEvent.objects.create(
-            person=person, kind=PersonEventKind.CREATED, actor=_user(actor),
-            new_value=person.get_political_status_display(), details={"unit": unit.pk},
+            person=person,
+            kind=PersonEventKind.CREATED,
+            actor=_user(actor),
+            new_value=person.get_political_status_display(),
+            details={"unit": unit.pk},
         )
         audit_record(
-            actor=actor, action="people.person.create", target=person,
-            changes=field_changes({}, {**snapshot(person, PERSON_FIELDS), "id_number": "set"},
-                                  fields=AUDITED_FIELDS, sensitive=SENSITIVE_FIELDS),
+            actor=actor,
+            action="people.person.create",
+            target=person,
+            changes=field_changes(
+                {},
+                {**snapshot(person, PERSON_FIELDS), "id_number": "set"},
+                fields=AUDITED_FIELDS,
+                sensitive=SENSITIVE_FIELDS,
+            ),
         )
     return person
 
@@ -103,7 +131,15 @@ def person_update(*, actor, person_id: int, effective_on=None, **changes) -> Per
         before = {**snapshot(person, PERSON_FIELDS), "id_number": person.id_number_hash}
         new_unit = None
         if "unit_id" in changes or "unit" in changes:
-            target_id = changes.pop("unit_id", None) or getattr(changes.pop("unit", None), "pk", None)
+            # Pop both keys: a "unit" left in ``changes`` would be set below without the scope check.
+            unit_obj = changes.pop("unit", None)
+            target_id = changes.pop("unit_id", None) or getattr(unit_obj, "pk", unit_obj)
+            try:
+                target_id = int(target_id) if target_id is not None else person.unit_id
+            except (TypeError, ValueError):
+                raise DomainError(
+                    _("所在党组织无效"), errors=[{"field": "unit", "message": _("所在党组织无效")}]
+                ) from None
             if target_id != person.unit_id:
                 new_unit = access_by_id(actor, OrgUnit, target_id)
                 if not can(actor, "people.change_person", new_unit):
@@ -132,29 +168,50 @@ def person_update(*, actor, person_id: int, effective_on=None, **changes) -> Per
         person.save()
         events = []
         if "political_status" in diff:
-            events.append(PersonEvent(
-                person=person, kind=PersonEventKind.STATUS, actor=_user(actor), effective_on=effective_on,
-                old_value=PoliticalStatus(before["political_status"]).label,
-                new_value=person.get_political_status_display(),
-            ))
+            events.append(
+                PersonEvent(
+                    person=person,
+                    kind=PersonEventKind.STATUS,
+                    actor=_user(actor),
+                    effective_on=effective_on,
+                    old_value=PoliticalStatus(before["political_status"]).label,
+                    new_value=person.get_political_status_display(),
+                )
+            )
         if "unit" in diff:
             old_unit = OrgUnit.objects.filter(pk=before["unit"]).values_list("name", flat=True).first() or ""
-            events.append(PersonEvent(
-                person=person, kind=PersonEventKind.UNIT, actor=_user(actor), effective_on=effective_on,
-                old_value=old_unit, new_value=person.unit.name,
-                details={"old_unit": before["unit"], "new_unit": person.unit_id},
-            ))
+            events.append(
+                PersonEvent(
+                    person=person,
+                    kind=PersonEventKind.UNIT,
+                    actor=_user(actor),
+                    effective_on=effective_on,
+                    old_value=old_unit,
+                    new_value=person.unit.name,
+                    details={"old_unit": before["unit"], "new_unit": person.unit_id},
+                )
+            )
         if set(diff) & set(FLAG_FIELDS):
-            events.append(PersonEvent(
-                person=person, kind=PersonEventKind.FLAGS, actor=_user(actor), effective_on=effective_on,
-                details={f: diff[f] for f in FLAG_FIELDS if f in diff},
-            ))
+            events.append(
+                PersonEvent(
+                    person=person,
+                    kind=PersonEventKind.FLAGS,
+                    actor=_user(actor),
+                    effective_on=effective_on,
+                    details={f: diff[f] for f in FLAG_FIELDS if f in diff},
+                )
+            )
         rest = set(diff) - {"political_status", "unit", *FLAG_FIELDS}
         if rest:
-            events.append(PersonEvent(
-                person=person, kind=PersonEventKind.UPDATED, actor=_user(actor), effective_on=effective_on,
-                details={"fields": sorted(rest)},
-            ))
+            events.append(
+                PersonEvent(
+                    person=person,
+                    kind=PersonEventKind.UPDATED,
+                    actor=_user(actor),
+                    effective_on=effective_on,
+                    details={"fields": sorted(rest)},
+                )
+            )
         PersonEvent.objects.bulk_create(events)
         audit_record(actor=actor, action="people.person.update", target=person, changes=diff)
     return person
@@ -168,12 +225,24 @@ def move_members_on_merge(*, actor, source: OrgUnit, target: OrgUnit) -> dict:
     people = list(Person.objects.filter(unit=source, roster_status=RosterStatus.ACTIVE))
     events, audits = [], []
     for person in people:
-        events.append(PersonEvent(
-            person=person, kind=PersonEventKind.UNIT, actor=_user(actor), old_value=source.name,
-            new_value=target.name, details={"old_unit": source.pk, "new_unit": target.pk, "reason": "merge"},
-        ))
-        audits.append(audit_event(actor, action="people.person.update", target=person,
-                                  changes={"unit": {"old": source.pk, "new": target.pk}}))
+        events.append(
+            PersonEvent(
+                person=person,
+                kind=PersonEventKind.UNIT,
+                actor=_user(actor),
+                old_value=source.name,
+                new_value=target.name,
+                details={"old_unit": source.pk, "new_unit": target.pk, "reason": "merge"},
+            )
+        )
+        audits.append(
+            audit_event(
+                actor,
+                action="people.person.update",
+                target=person,
+                changes={"unit": {"old": source.pk, "new": target.pk}},
+            )
+        )
     Person.objects.filter(pk__in=[p.pk for p in people]).update(unit=target)
     PersonEvent.objects.bulk_create(events)
     if audits:

@@ -23,7 +23,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
-    "template_partials.apps.SimpleAppConfig",
+    "template_partials",  # full app config: wraps the loaders so "page.html#partial" renders
     "axes",
     "django_tasks",
     "django_tasks_db",
@@ -45,6 +45,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "cloudbranch.accounts.middleware.PasswordChangeRequiredMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -168,7 +169,7 @@ NOTIFICATION_CHANNELS = env_list(
     "cloudbranch.notifications.channels.InboxChannel,cloudbranch.notifications.channels.EmailChannel",
 )
 
-NINJA_PAGINATION_CLASS = "ninja.pagination.PageNumberPagination"
+NINJA_PAGINATION_CLASS = "cloudbranch.core.pagination.BoundedPageNumberPagination"
 NINJA_PAGINATION_PER_PAGE = 20
 NINJA_MAX_PER_PAGE_SIZE = 100
 

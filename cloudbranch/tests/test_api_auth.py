@@ -25,3 +25,10 @@ def test_openapi_schema_is_public(client, db):
     response = client.get("/api/openapi.json")
     assert response.status_code == 200
     assert response.json()["info"]["title"].startswith("CloudBranch")
+
+
+def test_huge_page_number_is_a_clear_422(client, world):
+    client.force_login(world.users["admin"])
+    response = client.get("/api/people?page=145283963587259839545344")
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "page"

@@ -1,0 +1,95 @@
+"""Fill the database with a fictional university (or a province of universities) and demo logins.
+
+    manage.py seed_demo --scale demo|university|province [--seed N]
+
+demo ≈ 12 colleges, 80 branches, 3,000 people; university ≈ 800 branches, 40,000 people;
+province ≈ 10 universities, 8,000 branches, 200,000 people. Running it again finds the root
+committee by its code and only adds missing demo accounts. The same ``--seed`` gives the same
+names, codes, ID numbers and tree. Demo accounts (password ``CLOUDBRANCH_DEMO_PASSWORD``,
+default ``demo12345``) are created only with DEBUG on or ``CLOUDBRANCH_DEMO_ALLOW=1``.
+"""
+
+import argparse
+import dataclasses
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from cloudbranch.demo import seeding
+from cloudbranch.demo.generator import SCALES
+
+SCALE_LABELS = {"demo": "演示", "university": "大学", "province": "全省"}
+
+
+class Command(BaseCommand):
+    help = "生成演示数据（虚构的大学党组织、人员和演示账号），可重复运行"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--scale", choices=sorted(SCALES), default="demo", help="数据规模")
+        parser.add_argument("--seed", type=int, default=1, help="随机种子：相同种子生成相同的数据")
+        # Size overrides, for tests and experiments.
+        parser.add_argument("--people", type=int, help=argparse.SUPPRESS)
+        parser.add_argument("--branches", type=int, help=argparse.SUPPRESS)
+        parser.add_argument("--colleges", type=int, help=argparse.SUPPRESS)
+
+    def handle(self, *args, scale, seed, people=None, branches=None, colleges=None, **options):
+        params = SCALES[scale]
+        overrides = {k: v for k, v in {"people": people, "branches": branches, "colleges": colleges}.items() if v}
+        if overrides:
+            params = dataclasses.replace(params, **overrides)
+        started = time.monotonic()
+        result = seeding.seed(scale=scale, seed=seed, params=params)
+        elapsed = time.monotonic() - started
+
+        if result.created:
+            c = result.counts
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"已生成演示数据（{SCALE_LABELS[scale]}规模）：{result.root.name}（编码 {result.root.code}），"
+                    f"党组织 {c['units']} 个，人员 {c['people']} 名，委员 {c['committee_memberships']} 名，"
+                    f"用时 {elapsed:.1f} 秒。"
+                )
+            )
+        elif result.foreign_root:
+            raise CommandError(
+                f"编码为 {result.root.code} 的党组织“{result.root.name}”已存在，但不是由 seed_demo 生成的："
+                "为免影响真实数据，未生成演示数据，也未创建演示账号。请使用一个新的空数据库。"
+            )
+        else:
+            existing = result.existing_scale
+            note = f"（此前按“{SCALE_LABELS.get(existing, existing)}”规模生成）" if existing else ""
+            self.stdout.write(f"演示数据已存在：{result.root.name}（编码 {result.root.code}）{note}，未重复生成。")
+            if existing and existing != scale:
+                self.stderr.write(
+                    self.style.WARNING(
+                        f"要生成“{SCALE_LABELS[scale]}”规模的数据，请使用一个新的空数据库（CLOUDBRANCH_DATA_DIR 或 DATABASE_URL）。"
+                    )
+                )
+        if result.accounts_refused:
+            self.stderr.write(
+                self.style.WARNING(
+                    "DEBUG 未开启：为安全起见，不创建演示账号。"
+                    "如确需在此环境使用演示账号（例如基准测试），请设置 CLOUDBRANCH_DEMO_ALLOW=1 后重新运行。"
+                )
+            )
+        elif result.accounts:
+            self._logins_table(result.accounts)
+
+    def _logins_table(self, rows):
+        password = settings.DEMO_PASSWORD
+        self.stdout.write("")
+        self.stdout.write("演示账号（登录地址 /accounts/login/）：")
+        header = ("用户名", "角色", "所在组织", "密码")
+        table = [header] + [
+            (r.username, r.role, r.unit, password if r.created else f"{password}（已存在，未改动）") for r in rows
+        ]
+        widths = [max(_width(row[i]) for row in table) for i in range(3)]
+        for row in table:
+            cells = [row[i] + " " * (widths[i] - _width(row[i])) for i in range(3)]
+            self.stdout.write("  " + "  ".join(cells) + "  " + row[3])
+
+
+def _width(text: str) -> int:
+    """Display width in a terminal: CJK characters take two columns."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)

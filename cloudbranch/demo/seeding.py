@@ -1,0 +1,432 @@
+"""Writing the generated demo university to the database, and the demo accounts.
+
+Bulk writes: units level by level (``bulk_create``, then the materialized paths in one
+``bulk_update`` per level), people in batches with their ID number encrypted row by row,
+``PersonEvent`` "created" rows, committee seats. One audit row ``demo.seed`` holds the counts.
+Idempotent: if the root committee's code exists, nothing but missing demo accounts is written.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from cloudbranch.accounts.choices import Duty
+from cloudbranch.audit.models import AuditEvent
+from cloudbranch.audit.services import audit_record
+from cloudbranch.notifications.choices import Category as NotificationCategory
+from cloudbranch.notifications.services import notify
+from cloudbranch.orgs.choices import UnitEventKind
+from cloudbranch.orgs.locks import lock_org_tree
+from cloudbranch.orgs.models import OrgUnit, RoleAssignment, UnitEvent
+from cloudbranch.orgs.roles import Role
+from cloudbranch.people import crypto, idcard
+from cloudbranch.people.choices import Category, CommitteePosition, PersonEventKind, PoliticalStatus
+from cloudbranch.people.models import CommitteeMembership, Person, PersonEvent
+
+from .generator import ROOT_CODES, SCALES, Batch, ScaleParams, generate
+
+logger = logging.getLogger(__name__)
+BATCH_SIZE = 1000
+SEED_ACTION = "demo.seed"
+
+
+@dataclass
+class AccountRow:
+    username: str
+    role: str
+    unit: str
+    created: bool
+
+
+@dataclass
+class SeedResult:
+    root: OrgUnit
+    created: bool
+    scale: str
+    counts: dict = field(default_factory=dict)
+    accounts: list[AccountRow] = field(default_factory=list)
+    accounts_refused: bool = False
+    existing_scale: str | None = None
+    foreign_root: bool = False  # the root code is taken by a committee seed_demo did not create
+
+
+def accounts_allowed() -> bool:
+    return bool(settings.DEBUG or getattr(settings, "DEMO_ALLOW_WITHOUT_DEBUG", False))
+
+
+def seeded_root(scale: str) -> OrgUnit | None:
+    return OrgUnit.objects.filter(code=ROOT_CODES[scale], parent__isnull=True).first()
+
+
+def _existing_scale(root: OrgUnit) -> str | None:
+    event = AuditEvent.objects.filter(action=SEED_ACTION, target_type="orgs.orgunit", target_id=str(root.pk)).first()
+    return (event.changes or {}).get("scale") if event else None
+
+
+def seed(
+    *,
+    scale: str = "demo",
+    seed: int = 1,
+    params: ScaleParams | None = None,
+    today: datetime.date | None = None,
+    with_accounts: bool = True,
+) -> SeedResult:
+    """Create the demo tree, roster and accounts, unless the root committee already exists.
+
+    ``params`` overrides the sizes of ``scale`` (tests use a small university). Demo accounts
+    are created only when ``accounts_allowed()``; otherwise ``accounts_refused`` is set.
+    """
+    today = today or timezone.localdate()
+    params = params or SCALES[scale]
+    make_accounts = with_accounts and accounts_allowed()
+    with transaction.atomic():
+        lock_org_tree()
+        root = seeded_root(scale)
+        if root is not None:
+            existing = _existing_scale(root)
+            if existing is None:  # a real committee that happens to use this code: touch nothing
+                return SeedResult(root=root, created=False, scale=scale, foreign_root=True)
+            accounts = ensure_demo_accounts(root, province=_is_province(root)) if make_accounts else []
+            created = [a.username for a in accounts if a.created]
+            if created:
+                sent = seed_notifications(root, created, province=_is_province(root))
+                audit_record(
+                    actor=None,
+                    action=SEED_ACTION,
+                    target=root,
+                    changes={"scale": existing, "accounts_created": created, "notifications": sent},
+                )
+            return SeedResult(
+                root=root,
+                created=False,
+                scale=scale,
+                accounts=accounts,
+                accounts_refused=with_accounts and not make_accounts,
+                existing_scale=existing,
+            )
+
+        writer = _Writer(now=timezone.now())
+        for batch in generate(params, seed=seed, today=today, root_code=ROOT_CODES[scale]):
+            writer.write(batch)
+        root = writer.units[ROOT_CODES[scale]]
+        accounts = ensure_demo_accounts(root, province=params.universities > 1) if make_accounts else []
+        created = [a.username for a in accounts if a.created]
+        sent = seed_notifications(root, created, province=params.universities > 1)
+        counts = {**writer.counts, "accounts": len(created), "notifications": sent}
+        audit_record(actor=None, action=SEED_ACTION, target=root, changes={"scale": scale, "seed": seed, **counts})
+    return SeedResult(
+        root=root,
+        created=True,
+        scale=scale,
+        counts=counts,
+        accounts=accounts,
+        accounts_refused=with_accounts and not make_accounts,
+    )
+
+
+def _is_province(root: OrgUnit) -> bool:
+    return root.code == ROOT_CODES["province"]
+
+
+class _Writer:
+    def __init__(self, *, now):
+        self.now = now
+        self.units: dict[str, OrgUnit] = {}
+        self.counts = {"units": 0, "people": 0, "committee_memberships": 0}
+        self.existing_hashes: set[str] | None = None
+        if Person.objects.exists():  # someone else's roster: avoid their ID numbers
+            self.existing_hashes = set(Person.objects.values_list("id_number_hash", flat=True))
+
+    def write(self, batch: Batch) -> None:
+        self._units(batch)
+        people = self._people(batch)
+        seats = [
+            CommitteeMembership(
+                unit=self.units[unit.code], person=people[idx], position=position, started_on=unit.term_started_on
+            )
+            for unit, idx, position in batch.committees
+        ]
+        CommitteeMembership.objects.bulk_create(seats, batch_size=BATCH_SIZE)
+        self.counts["committee_memberships"] += len(seats)
+
+    def _units(self, batch: Batch) -> None:
+        levels = sorted({u.level for u in batch.units})
+        for level in levels:
+            objs = []
+            for spec in (u for u in batch.units if u.level == level):
+                parent = self.units[spec.parent] if spec.parent else None
+                objs.append(
+                    OrgUnit(
+                        code=spec.code,
+                        name=spec.name,
+                        kind=spec.kind,
+                        parent=parent,
+                        path=f"/seed-{spec.code}/",
+                        depth=parent.depth + 1 if parent else 0,
+                        sort_order=spec.sort_order,
+                        founded_on=spec.founded_on,
+                        term_years=spec.term_years,
+                        term_started_on=spec.term_started_on,
+                        created_at=self.now,
+                    )
+                )
+            OrgUnit.objects.bulk_create(objs, batch_size=BATCH_SIZE)
+            for unit in objs:
+                unit.path = f"{unit.parent.path if unit.parent else '/'}{unit.pk}/"
+                self.units[unit.code] = unit
+            OrgUnit.objects.bulk_update(objs, ["path"], batch_size=BATCH_SIZE)
+            UnitEvent.objects.bulk_create(
+                [
+                    UnitEvent(
+                        unit=u,
+                        kind=UnitEventKind.CREATED,
+                        occurred_at=self.now,
+                        details={"code": u.code, "name": u.name, "kind": u.kind, "source": "seed_demo"},
+                    )
+                    for u in objs
+                ],
+                batch_size=BATCH_SIZE,
+            )
+            self.counts["units"] += len(objs)
+
+    def _people(self, batch: Batch) -> list[Person]:
+        out: list[Person] = []
+        labels = dict(PoliticalStatus.choices)
+        for start in range(0, len(batch.people), BATCH_SIZE):
+            chunk = []
+            for spec in batch.people[start : start + BATCH_SIZE]:
+                person = Person(
+                    name=spec.name,
+                    gender=spec.gender,
+                    ethnicity=spec.ethnicity,
+                    birth_date=spec.birth_date,
+                    phone=spec.phone,
+                    staff_number=spec.staff_number,
+                    category=spec.category,
+                    college=spec.college,
+                    department=spec.department,
+                    education=spec.education,
+                    political_status=spec.political_status,
+                    unit=self.units[spec.unit],
+                    is_mobile=spec.is_mobile,
+                    is_lost_contact=spec.is_lost_contact,
+                    is_abroad=spec.is_abroad,
+                    created_at=self.now,
+                    **spec.dates,
+                )
+                person.set_id_number(self._free_id_number(spec))
+                chunk.append(person)
+            Person.objects.bulk_create(chunk)
+            PersonEvent.objects.bulk_create(
+                [
+                    PersonEvent(
+                        person=p,
+                        kind=PersonEventKind.CREATED,
+                        occurred_at=self.now,
+                        new_value=str(labels[p.political_status]),
+                        details={"unit": p.unit_id, "source": "seed_demo"},
+                    )
+                    for p in chunk
+                ]
+            )
+            out.extend(chunk)
+        self.counts["people"] += len(out)
+        return out
+
+    def _free_id_number(self, spec) -> str:
+        """The generated number, or a neighbour of it if a roster already in the database holds it."""
+        value = spec.id_number
+        if self.existing_hashes is None:
+            return value
+        sequence = spec.sequence
+        while crypto.search_hash(value) in self.existing_hashes:
+            sequence += 1
+            value = idcard.make(spec.region, spec.birth_date, sequence, spec.gender)
+        self.existing_hashes.add(crypto.search_hash(value))
+        return value
+
+
+# --- demo accounts ---------------------------------------------------------------------------------
+
+DUTY_LABELS = dict(Duty.choices)
+ROLE_LABELS = dict(Role.choices)
+
+
+def demo_units(root: OrgUnit, *, province: bool) -> dict[str, OrgUnit]:
+    """The units the demo accounts are attached to: the first college of the (first) university
+    and its first two branches, which are siblings."""
+    university = f"{root.code}01" if province else root.code
+    codes = {"college": f"{university}01", "branch1": f"{university}0101", "branch2": f"{university}0102"}
+    found = {u.code: u for u in OrgUnit.objects.filter(code__in=codes.values())}
+    return {key: found[code] for key, code in codes.items() if code in found}
+
+
+def _free_full_member(queryset):
+    return (
+        queryset.filter(political_status=PoliticalStatus.FULL, user__isnull=True, roster_status="active")
+        .order_by("id")
+        .first()
+    )
+
+
+def ensure_demo_accounts(root: OrgUnit, *, province: bool = False) -> list[AccountRow]:
+    """Create whichever demo accounts are missing; leave existing ones untouched.
+
+    Returns one row per account for the logins table. Callers check ``accounts_allowed()``.
+    """
+    User = get_user_model()
+    units = demo_units(root, province=province)
+    college, branch1, branch2 = units.get("college"), units.get("branch1"), units.get("branch2")
+    encoded: list[str] = []
+
+    def password() -> str:
+        if not encoded:  # one hash for all: the demo password is public anyway, hashing is slow
+            encoded.append(make_password(settings.DEMO_PASSWORD))
+        return encoded[0]
+
+    def branch_secretary_person(branch):
+        seat = (
+            CommitteeMembership.objects.filter(
+                unit=branch,
+                position=CommitteePosition.SECRETARY,
+                ended_on__isnull=True,
+                person__user__isnull=True,
+                person__political_status=PoliticalStatus.FULL,
+            )
+            .select_related("person")
+            .order_by("id")
+            .first()
+        )
+        return seat.person if seat else _free_full_member(Person.objects.filter(unit=branch))
+
+    specs = [
+        ("admin", "组织部管理员", Duty.NONE, Role.ORG_ADMIN, root, None),
+        ("sysadmin", "系统管理员", Duty.SYSTEM, None, None, None),
+        ("secadmin", "安全管理员", Duty.SECURITY, None, None, None),
+        ("auditor", "审计管理员", Duty.AUDIT, None, None, None),
+        (
+            "college1",
+            None,
+            Duty.NONE,
+            Role.COMMITTEE_SECRETARY,
+            college,
+            lambda: _free_full_member(
+                Person.objects.filter(
+                    unit__path__startswith=college.path, category=Category.FACULTY, committee_memberships__isnull=True
+                )
+            ),
+        ),
+        ("secretary1", None, Duty.NONE, Role.BRANCH_SECRETARY, branch1, lambda: branch_secretary_person(branch1)),
+        ("secretary2", None, Duty.NONE, Role.BRANCH_SECRETARY, branch2, lambda: branch_secretary_person(branch2)),
+        (
+            "member1",
+            None,
+            Duty.NONE,
+            Role.MEMBER,
+            branch1,
+            lambda: _free_full_member(Person.objects.filter(unit=branch1, committee_memberships__isnull=True)),
+        ),
+    ]
+    rows: list[AccountRow] = []
+    for username, display_name, duty, role, unit, find_person in specs:
+        if role is not None and unit is None:
+            logger.warning("demo unit for %s not found; account skipped", username)
+            continue
+        user = User.objects.filter(username=username).first()
+        created = user is None
+        if created:
+            person = find_person() if find_person else None
+            user = User(
+                username=username,
+                display_name=display_name or (person.name if person else username),
+                duty=duty,
+                password=password(),
+            )
+            user.save()
+            if person is not None:
+                Person.objects.filter(pk=person.pk).update(user=user)
+        if role is not None and not RoleAssignment.objects.active().filter(user=user, unit=unit, role=role).exists():
+            RoleAssignment.objects.create(user=user, unit=unit, role=role)
+        label = ROLE_LABELS[role] if role else DUTY_LABELS[duty]
+        rows.append(AccountRow(username=username, role=label, unit=unit.name if unit else "—", created=created))
+    return rows
+
+
+def _url(name: str, *args) -> str:
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return ""
+
+
+def seed_notifications(root: OrgUnit, usernames: list[str], *, province: bool) -> int:
+    """A few inbox messages for newly created demo accounts, so the unread badge shows something."""
+    if not usernames:
+        return 0
+    User = get_user_model()
+    users = {u.username: u for u in User.objects.filter(username__in=usernames)}
+    units = demo_units(root, province=province)
+    messages = []
+    for name in ("admin", "college1", "secretary1", "secretary2", "member1"):
+        messages.append(
+            (
+                name,
+                NotificationCategory.SYSTEM,
+                "欢迎使用云端支部演示系统",
+                "本系统中的党组织、人员和联系方式均为虚构的演示数据。",
+                _url("core:home"),
+            )
+        )
+    branch1 = units.get("branch1")
+    if branch1 is not None and branch1.term_ends_on:
+        messages.append(
+            (
+                "secretary1",
+                NotificationCategory.REMINDER,
+                "支部委员会任期即将届满",
+                f"{branch1.name}本届任期将于 {branch1.term_ends_on:%Y-%m-%d} 届满，请按期做好换届准备。",
+                _url("orgs:unit_detail", branch1.pk),
+            )
+        )
+    for name in ("secretary1", "secretary2"):
+        messages.append(
+            (
+                name,
+                NotificationCategory.TASK,
+                "请核对本支部人员信息",
+                "请核对本支部党员和入党积极分子的基本信息、发展时间节点，发现错误及时更正。",
+                _url("people:list"),
+            )
+        )
+    messages.append(
+        (
+            "college1",
+            NotificationCategory.REMINDER,
+            "学院有党支部需要关注",
+            "部分党支部存在正式党员人数不足、未设支委会或任期届满等情况，请查看组织预警。",
+            _url("people:warnings"),
+        )
+    )
+    messages.append(
+        (
+            "admin",
+            NotificationCategory.REMINDER,
+            "全校组织预警",
+            "请查看各党支部的人数与换届预警。",
+            _url("people:warnings"),
+        )
+    )
+    sent = 0
+    for name, category, title, body, url in messages:
+        if name in users:
+            sent += len(notify(recipients=[users[name]], category=category, title=title, body=body, url=url))
+    return sent

@@ -1,0 +1,71 @@
+"""What the home page shows: the things the user can act on, in a constant number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from cloudbranch.notifications import selectors as notification_selectors
+from cloudbranch.orgs.scoping import holds
+from cloudbranch.people import selectors as people_selectors
+from cloudbranch.people.views import may_see_warnings
+
+#: The platform duties' own tools (三员分立): URL name, label, icon, explanation.
+DUTY_TOOLS = {
+    "system": [("accounts:users", "账号管理", "bi-person-gear", "创建、停用、解锁账号，重置密码，分配平台职责。")],
+    "security": [("orgs:roles", "角色授权", "bi-shield-lock", "在组织树上授予和收回党组织角色。")],
+    "audit": [("audit:list", "审计日志", "bi-journal-text", "查询、导出全部操作记录。")],
+}
+
+
+@dataclass
+class ManagedUnit:
+    unit: object
+    headcount: dict
+    warnings: list = field(default_factory=list)
+
+
+@dataclass
+class Home:
+    duty: str = ""
+    tools: list = field(default_factory=list)
+    units: list[ManagedUnit] = field(default_factory=list)
+    warning_units: int | None = None
+    notifications: list = field(default_factory=list)
+    unread: int = 0
+    own_person: object = None
+    links: dict = field(default_factory=dict)
+
+
+def home_for(user) -> Home:
+    """Platform duty holders get their tools and no Party data at all. Everyone else gets the
+    units they manage with headcounts and warnings (computed in bulk), the number of units with
+    warnings in their scope, their latest unread notifications and their own record."""
+    home = Home(
+        notifications=notification_selectors.latest_unread(user, limit=5),
+        unread=notification_selectors.unread_count(user),
+    )
+    if user.duty:
+        home.duty = user.duty
+        home.tools = [
+            {"url_name": n, "label": label, "icon": icon, "help": help_text}
+            for n, label, icon, help_text in DUTY_TOOLS.get(user.duty, [])
+        ]
+        return home
+    units = people_selectors.managed_units(user)
+    if units:
+        counts = people_selectors.unit_headcounts([u.pk for u in units])
+        warnings = people_selectors.unit_warnings(units)
+        home.units = [
+            ManagedUnit(u, counts.get(u.pk, {"full": 0, "members": 0, "people": 0}), warnings.get(u.pk, []))
+            for u in units
+        ]
+    if may_see_warnings(user):
+        home.warning_units = len(people_selectors.scope_warnings(user))
+    home.own_person = people_selectors.own_person(user)
+    home.links = {
+        "roster": holds(user, "people.view_person"),
+        "tree": holds(user, "orgs.view_orgunit"),
+        "import": holds(user, "people.import_person"),
+        "create": holds(user, "people.add_person"),
+    }
+    return home

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# `make test`: every check CI runs, in order. Each step runs even if an earlier one failed, so
+# one run shows every problem; the exit status is non-zero if any step failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+BIN=.venv/bin
+export PYTHONDONTWRITEBYTECODE=1
+failed=()
+timings=()
+
+step() {
+  local name=$1
+  shift
+  local started=$SECONDS
+  echo
+  echo "==> $name"
+  if "$@"; then
+    timings+=("$(printf '%-34s ok     %4ss' "$name" $((SECONDS - started)))")
+  else
+    timings+=("$(printf '%-34s FAILED %4ss' "$name" $((SECONDS - started)))")
+    failed+=("$name")
+  fi
+}
+
+templates() { find cloudbranch -type d -name templates -not -path '*/node_modules/*' | sort; }
+
+step "system packages" bash scripts/system-deps.sh
+step "ruff check" "$BIN/ruff" check .
+step "ruff format --check" "$BIN/ruff" format --check .
+# shellcheck disable=SC2046
+step "djlint --lint" "$BIN/djlint" --lint $(templates)
+step "import-linter" "$BIN/lint-imports"
+step "makemigrations --check" env CLOUDBRANCH_ENV=test DJANGO_SETTINGS_MODULE=cloudbranch.settings.test \
+  "$BIN/python" manage.py makemigrations --check --dry-run
+step "check (prod settings)" env CLOUDBRANCH_ENV=prod DJANGO_SETTINGS_MODULE=cloudbranch.settings.prod DEBUG=0 \
+  SECRET_KEY=check-only-not-a-real-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz \
+  CLOUDBRANCH_DATA_DIR="$(mktemp -d)" "$BIN/python" manage.py check --deploy --fail-level ERROR
+# The suite proper on SQLite, two workers (each gets its own in-memory test database).
+step "pytest (SQLite)" env -u DATABASE_URL "$BIN/pytest" -n 2 -m "not postgres and not browser" -q
+# Browser journeys start a live server and Chromium; one process keeps them predictable.
+step "pytest (browser)" env -u DATABASE_URL "$BIN/pytest" -m "browser and not postgres" -q
+step "pytest (PostgreSQL)" bash scripts/test-postgres.sh
+
+echo
+echo "==> summary"
+printf '%s\n' "${timings[@]}"
+if [ ${#failed[@]} -gt 0 ]; then
+  echo "make test: FAILED: ${failed[*]}"
+  exit 1
+fi
+echo "make test: all steps passed"
