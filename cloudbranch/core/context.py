@@ -13,13 +13,13 @@ class RequestContext:
     user_agent: str = ""
 
 
-_current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
-    "cloudbranch_request", default=RequestContext()
-)
+_EMPTY = RequestContext()
+_current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar("cloudbranch_request", default=None)
 
 
 def current() -> RequestContext:
-    return _current.get()
+    """The current request's context; an empty one outside requests (commands, tasks)."""
+    return _current.get() or _EMPTY
 
 
 def bind(ctx: RequestContext) -> contextvars.Token:

@@ -54,6 +54,4 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 # Roles that make someone responsible for a unit: their home page lists the unit with its warnings.
-MANAGING_ROLES = frozenset(
-    {Role.ORG_ADMIN, Role.COMMITTEE_SECRETARY, Role.BRANCH_SECRETARY, Role.ORGANIZATION_OFFICER}
-)
+MANAGING_ROLES = frozenset({Role.ORG_ADMIN, Role.COMMITTEE_SECRETARY, Role.BRANCH_SECRETARY, Role.ORGANIZATION_OFFICER})

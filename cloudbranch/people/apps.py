@@ -26,7 +26,7 @@ class PeopleConfig(AppConfig):
             return cached
 
         def sees_warnings(user) -> bool:
-            from .views import may_see_warnings
+            from .selectors import may_see_warnings
 
             return may_see_warnings(user)
 

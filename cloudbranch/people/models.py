@@ -68,7 +68,11 @@ class Person(models.Model):
         _("在册状态"), max_length=16, choices=RosterStatus.choices, default=RosterStatus.ACTIVE
     )
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="person",
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="person",
         verbose_name=_("登录账号"),
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)

@@ -70,6 +70,14 @@ def _int(value) -> int | None:
         return None
 
 
+MANAGING_PERMS = ("people.add_person", "people.change_person", "people.import_person", "orgs.change_orgunit")
+
+
+def may_see_warnings(user) -> bool:
+    """Warnings are for those who can act on them: a unit viewer who also manages people or units."""
+    return holds(user, "orgs.view_orgunit") and any(holds(user, p) for p in MANAGING_PERMS)
+
+
 def own_person(user) -> Person | None:
     """The person record of the logged-in user, whatever their roles: everyone sees their own."""
     if not user.is_authenticated:

@@ -21,11 +21,6 @@ from .choices import PoliticalStatus
 from .forms import ERROR_FIELD_MAP, PersonForm, RosterFilterForm
 
 PAGE_SIZE = 20
-MANAGING_PERMS = ("people.add_person", "people.change_person", "people.import_person", "orgs.change_orgunit")
-
-
-def may_see_warnings(user) -> bool:
-    return holds(user, "orgs.view_orgunit") and any(holds(user, p) for p in MANAGING_PERMS)
 
 
 def _query_string(filters: dict, **extra) -> str:
@@ -195,7 +190,7 @@ def unit_summary(request, unit_id: int):
 
 @require_GET
 def warnings(request):
-    if not may_see_warnings(request.user):
+    if not selectors.may_see_warnings(request.user):
         raise PermissionDenied
     found = selectors.scope_warnings(request.user)
     page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))

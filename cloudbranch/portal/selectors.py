@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from cloudbranch.notifications import selectors as notification_selectors
 from cloudbranch.orgs.scoping import holds
 from cloudbranch.people import selectors as people_selectors
-from cloudbranch.people.views import may_see_warnings
 
 #: The platform duties' own tools (三员分立): URL name, label, icon, explanation.
 DUTY_TOOLS = {
@@ -59,7 +58,7 @@ def home_for(user) -> Home:
             ManagedUnit(u, counts.get(u.pk, {"full": 0, "members": 0, "people": 0}), warnings.get(u.pk, []))
             for u in units
         ]
-    if may_see_warnings(user):
+    if people_selectors.may_see_warnings(user):
         home.warning_units = len(people_selectors.scope_warnings(user))
     home.own_person = people_selectors.own_person(user)
     home.links = {

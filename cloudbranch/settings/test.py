@@ -14,7 +14,7 @@ AUDIT_DB_GUARD = False
 FIELD_ENCRYPTION_KEYS = ["n0Bz3j4Qb6cY7k1XWq2m9S8vT5rU0pLhGfEdCbA1234="]
 FIELD_HASH_KEY = "test-hash-key"
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-STORAGES = {  # noqa: F405
+STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }

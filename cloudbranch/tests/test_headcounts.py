@@ -1,5 +1,6 @@
-from cloudbranch.people.selectors import unit_headcounts, _common_path_prefix
+from cloudbranch.people.selectors import _common_path_prefix, unit_headcounts
 from cloudbranch.testing.factories import PersonFactory
+
 
 def test_headcounts_roll_up(world):
     PersonFactory(unit=world.group_a1, political_status="probationary", confirmed_on=None)

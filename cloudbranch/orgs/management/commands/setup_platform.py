@@ -20,7 +20,11 @@ from cloudbranch.audit.services import audit_record
 from cloudbranch.orgs.models import OrgUnit
 from cloudbranch.orgs.services import root_unit_create
 
-DUTY_ACCOUNTS = (("sysadmin", Duty.SYSTEM, "系统管理员"), ("secadmin", Duty.SECURITY, "安全管理员"), ("auditor", Duty.AUDIT, "审计管理员"))
+DUTY_ACCOUNTS = (
+    ("sysadmin", Duty.SYSTEM, "系统管理员"),
+    ("secadmin", Duty.SECURITY, "安全管理员"),
+    ("auditor", Duty.AUDIT, "审计管理员"),
+)
 
 
 class Command(BaseCommand):
