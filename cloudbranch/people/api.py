@@ -7,10 +7,19 @@ from ninja.pagination import paginate
 
 from cloudbranch.core.errors import DomainError
 from cloudbranch.orgs.models import OrgUnit
-from cloudbranch.orgs.scoping import holds
+from cloudbranch.orgs.scoping import access_by_id, holds
 
 from . import selectors, services
-from .schemas import PersonCreateIn, PersonEventOut, PersonListOut, PersonOut, PersonPatchIn
+from .schemas import (
+    CommitteeEndIn,
+    CommitteeSeatIn,
+    CommitteeSeatOut,
+    PersonCreateIn,
+    PersonEventOut,
+    PersonListOut,
+    PersonOut,
+    PersonPatchIn,
+)
 
 router = Router(tags=["people"])
 
@@ -113,3 +122,23 @@ def person_update(request, person_id: int, payload: PersonPatchIn):
 def person_events(request, person_id: int):
     person = _person_in_view(request, person_id)
     return selectors.person_events(person)
+
+
+@router.get(
+    "/units/{int:unit_id}/committee", response=list[CommitteeSeatOut], summary="组织委员（在任在前，含离任记录）"
+)
+@paginate
+def committee_list(request, unit_id: int):
+    unit = access_by_id(request.auth, OrgUnit, unit_id)
+    return selectors.unit_committee_history(unit)
+
+
+@router.post("/units/{int:unit_id}/committee", response={201: CommitteeSeatOut}, summary="登记委员（须正式党员）")
+def committee_add(request, unit_id: int, payload: CommitteeSeatIn):
+    seat = services.committee_seat_add(actor=request.auth, unit_id=unit_id, **payload.dict())
+    return 201, seat
+
+
+@router.post("/committee/{int:seat_id}/end", response=CommitteeSeatOut, summary="委员离任")
+def committee_end(request, seat_id: int, payload: CommitteeEndIn):
+    return services.committee_seat_end(actor=request.auth, seat_id=seat_id, ended_on=payload.ended_on)

@@ -7,7 +7,7 @@ from django import forms
 
 from cloudbranch.orgs.models import OrgUnit
 
-from .choices import Category, Gender, PoliticalStatus, RosterStatus
+from .choices import Category, CommitteePosition, Gender, PoliticalStatus, RosterStatus
 from .selectors import FLAG_FILTERS, SORTS
 
 DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -159,3 +159,25 @@ class RosterFilterForm(forms.Form):
         if out.get("sort") not in SORTS:
             out.pop("sort", None)
         return out
+
+
+class CommitteeSeatForm(forms.Form):
+    person = forms.TypedChoiceField(label="委员", coerce=int, widget=forms.Select(attrs={"class": "form-select"}))
+    position = forms.ChoiceField(
+        label="职务", choices=CommitteePosition.choices, widget=forms.Select(attrs={"class": "form-select"})
+    )
+    started_on = forms.DateField(
+        label="任职日期", widget=forms.DateInput(attrs={"type": "date", "class": "form-control"})
+    )
+
+    def __init__(self, *args, candidates=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["person"].choices = [("", "请选择正式党员")] + [
+            (p.pk, f"{p.name}（{p.unit.name}）") for p in candidates
+        ]
+
+
+class CommitteeEndForm(forms.Form):
+    ended_on = forms.DateField(
+        label="离任日期", widget=forms.DateInput(attrs={"type": "date", "class": "form-control form-control-sm"})
+    )

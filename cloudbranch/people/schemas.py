@@ -126,3 +126,32 @@ class PersonEventOut(Schema):
     @staticmethod
     def resolve_actor(obj) -> str | None:
         return obj.actor.get_username() if obj.actor_id else None
+
+
+class CommitteeSeatOut(Schema):
+    id: int
+    unit_id: int
+    person_id: int
+    person_name: str
+    position: str
+    position_label: str
+    started_on: datetime.date
+    ended_on: datetime.date | None
+
+    @staticmethod
+    def resolve_person_name(obj) -> str:
+        return obj.person.name
+
+    @staticmethod
+    def resolve_position_label(obj) -> str:
+        return obj.get_position_display()
+
+
+class CommitteeSeatIn(Schema):
+    person_id: int
+    position: str
+    started_on: datetime.date
+
+
+class CommitteeEndIn(Schema):
+    ended_on: datetime.date

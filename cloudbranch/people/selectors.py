@@ -6,7 +6,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from cloudbranch.audit.services import audit_record
@@ -369,3 +369,22 @@ def managed_units(user, limit: int = 50) -> list[OrgUnit]:
         .filter(user=user, role__in=MANAGING_ROLES, unit__status=UnitStatus.ACTIVE)
         .select_related("unit")[:limit]
     ]
+
+
+def unit_committee_history(unit: OrgUnit):
+    """Every seat of a unit's committee, sitting members first, then past seats newest first."""
+    return (
+        CommitteeMembership.objects.filter(unit=unit)
+        .select_related("person")
+        .order_by(F("ended_on").desc(nulls_first=True), "position", "-started_on", "id")
+    )
+
+
+def committee_candidates(unit: OrgUnit, *, q: str = "", limit: int = 300) -> list[Person]:
+    """Full members on the roster of the unit's subtree, who may take a committee seat."""
+    qs = Person.objects.filter(
+        unit__path__startswith=unit.path, roster_status=RosterStatus.ACTIVE, political_status=PoliticalStatus.FULL
+    )
+    if q.strip():
+        qs = qs.filter(Q(name__contains=q.strip()) | Q(staff_number=q.strip()))
+    return list(qs.select_related("unit").order_by("name", "id")[:limit])

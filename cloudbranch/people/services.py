@@ -5,17 +5,19 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cloudbranch.audit.services import audit_event, audit_record, field_changes, snapshot
-from cloudbranch.core.errors import DomainError
+from cloudbranch.core.errors import ConflictError, DomainError
 from cloudbranch.orgs.choices import UnitKind
 from cloudbranch.orgs.models import OrgUnit
 from cloudbranch.orgs.scoping import access_by_id, can
 
 from . import idcard
-from .choices import PersonEventKind, PoliticalStatus, RosterStatus
-from .models import Person, PersonEvent
+from .choices import CommitteePosition, PersonEventKind, PoliticalStatus, RosterStatus
+from .models import CommitteeMembership, Person, PersonEvent
 from .validation import check_person
 
 MEMBER_UNIT_KINDS = frozenset({UnitKind.BRANCH, UnitKind.MOBILE_BRANCH, UnitKind.GROUP})
@@ -255,3 +257,89 @@ def move_members_on_merge(*, actor, source: OrgUnit, target: OrgUnit) -> dict:
 def members_block_dissolve(*, unit: OrgUnit) -> list[str]:
     n = Person.objects.filter(unit=unit, roster_status=RosterStatus.ACTIVE).count()
     return [_("还有 %(n)d 名在册人员，请先转出或合并。") % {"n": n}] if n else []
+
+
+# --- committee seats (支委会 / 党委委员) ------------------------------------------------------
+
+
+def _committee_unit(actor, unit_id: int) -> OrgUnit:
+    """Seats are recorded by whoever may change the unit (the higher committee that approves
+    the election result): org admin or committee secretary above it."""
+    unit = access_by_id(actor, OrgUnit, unit_id)
+    if not can(actor, "orgs.change_orgunit", unit):
+        raise PermissionDenied
+    if not unit.is_active:
+        raise ConflictError(_("已撤销或合并的组织不能调整委员。"))
+    return unit
+
+
+def committee_seat_add(*, actor, unit_id: int, person_id: int, position: str, started_on) -> CommitteeMembership:
+    """Seat a full member on a unit's committee.
+
+    Rules: only full members (正式党员) of the unit's own subtree — probationary members have no
+    right to elect or be elected (党章 第七条); one sitting secretary per unit; a person holds one
+    seat per unit at a time; the start date is not in the future.
+    """
+    with transaction.atomic():
+        unit = _committee_unit(actor, unit_id)
+        errors = []
+        if position not in CommitteePosition.values:
+            errors.append({"field": "position", "message": _("请选择职务")})
+        person = (
+            Person.objects.select_for_update()
+            .filter(pk=person_id, unit__path__startswith=unit.path, roster_status=RosterStatus.ACTIVE)
+            .first()
+        )
+        if person is None:
+            errors.append({"field": "person", "message": _("该人员不在本组织（含下级）的名册中")})
+        elif person.political_status != PoliticalStatus.FULL:
+            errors.append({"field": "person", "message": _("只有正式党员才能担任委员（预备党员没有被选举权）")})
+        if started_on is None:
+            errors.append({"field": "started_on", "message": _("请填写任职日期")})
+        elif started_on > timezone.localdate():
+            errors.append({"field": "started_on", "message": _("任职日期不能晚于今天")})
+        seats = CommitteeMembership.objects.filter(unit=unit, ended_on__isnull=True)
+        if person is not None and seats.filter(person=person).exists():
+            errors.append({"field": "person", "message": _("该人员已是本届委员，请先办理离任再调整职务")})
+        if position == CommitteePosition.SECRETARY and seats.filter(position=CommitteePosition.SECRETARY).exists():
+            errors.append({"field": "position", "message": _("本组织已有在任书记，请先办理原书记离任")})
+        _raise_if(errors)
+        seat = CommitteeMembership.objects.create(unit=unit, person=person, position=position, started_on=started_on)
+        audit_record(
+            actor=actor,
+            action="people.committee.add",
+            target=seat,
+            changes={
+                "unit": {"new": unit.pk},
+                "person": {"new": person.pk},
+                "position": {"new": position},
+                "started_on": {"new": started_on},
+            },
+        )
+    return seat
+
+
+def committee_seat_end(*, actor, seat_id: int, ended_on) -> CommitteeMembership:
+    """Close a seat (term over, resignation, transfer). The row is kept as history."""
+    with transaction.atomic():
+        seat = (
+            CommitteeMembership.objects.restrict(actor, "orgs.view_orgunit")
+            .select_related("unit")
+            .filter(pk=seat_id)
+            .first()
+        )
+        if seat is None:
+            raise Http404
+        _committee_unit(actor, seat.unit_id)
+        if seat.ended_on is not None:
+            raise ConflictError(_("该委员已离任。"))
+        if ended_on is None or ended_on < seat.started_on:
+            msg = _("离任日期不能早于任职日期")
+            raise DomainError(msg, errors=[{"field": "ended_on", "message": msg}])
+        if ended_on > timezone.localdate():
+            msg = _("离任日期不能晚于今天")
+            raise DomainError(msg, errors=[{"field": "ended_on", "message": msg}])
+        seat.ended_on = ended_on
+        seat.save(update_fields=["ended_on"])
+        audit_record(actor=actor, action="people.committee.end", target=seat, changes={"ended_on": {"new": ended_on}})
+    return seat

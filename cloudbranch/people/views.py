@@ -18,7 +18,8 @@ from cloudbranch.orgs.scoping import access_by_id, can, holds, requires_grant
 
 from . import exports, selectors, services
 from .choices import PoliticalStatus
-from .forms import ERROR_FIELD_MAP, PersonForm, RosterFilterForm
+from .forms import ERROR_FIELD_MAP, CommitteeEndForm, CommitteeSeatForm, PersonForm, RosterFilterForm
+from .models import CommitteeMembership
 
 PAGE_SIZE = 20
 
@@ -210,3 +211,77 @@ def export(request):
     response["Content-Disposition"] = "attachment; filename*=UTF-8''%E4%BA%BA%E5%91%98%E5%90%8D%E5%86%8C.xlsx"
     response["X-Row-Count"] = str(rows)
     return response
+
+
+@require_http_methods(["GET", "POST"])
+def committee(request, unit_id: int):
+    """A unit's committee: sitting and past members; those who may change the unit add and end seats."""
+    unit = access_by_id(request.user, OrgUnit, unit_id)
+    may_change = can(request.user, "orgs.change_orgunit", unit)
+    q = request.GET.get("q", "")
+    candidates = selectors.committee_candidates(unit, q=q) if may_change else []
+    form = CommitteeSeatForm(request.POST or None, candidates=candidates)
+    status = 200
+    if request.method == "POST":
+        if not may_change:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                data = form.cleaned_data
+                services.committee_seat_add(
+                    actor=request.user,
+                    unit_id=unit.pk,
+                    person_id=data["person"],
+                    position=data["position"],
+                    started_on=data["started_on"],
+                )
+            except DomainError as exc:
+                _attach_errors(form, exc)
+            else:
+                messages.success(request, "已登记委员。")
+                return redirect("people:committee", unit_id=unit.pk)
+        status = 422
+    page = Paginator(selectors.unit_committee_history(unit), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "unit": unit,
+        "page": page,
+        "form": form,
+        "may_change": may_change,
+        "q": q,
+        "end_form": CommitteeEndForm(),
+    }
+    return render(request, "people/committee.html", context, status=status)
+
+
+@require_POST
+def committee_end(request, seat_id: int):
+    form = CommitteeEndForm(request.POST)
+    seat_unit = None
+    if form.is_valid():
+        try:
+            seat = services.committee_seat_end(
+                actor=request.user, seat_id=seat_id, ended_on=form.cleaned_data["ended_on"]
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, f"{seat.person.name} 已离任。")
+            seat_unit = seat.unit_id
+    else:
+        messages.error(request, "请填写正确的离任日期。")
+    if seat_unit is None:
+        seat_unit = get_seat_unit_id(request.user, seat_id)
+    return redirect("people:committee", unit_id=seat_unit)
+
+
+def get_seat_unit_id(user, seat_id: int) -> int:
+    seat = CommitteeMembership.objects.restrict(user, "orgs.view_orgunit").filter(pk=seat_id).only("unit_id").first()
+    if seat is None:
+        raise Http404
+    return seat.unit_id
+
+
+def _attach_errors(form, exc: DomainError) -> None:
+    for error in exc.errors or [{"message": exc.message}]:
+        field = error.get("field")
+        form.add_error(field if field in form.fields else None, error["message"])
