@@ -14,7 +14,7 @@ PORT ?= 8000
 SCALE ?= demo
 TEST_ENV := CLOUDBRANCH_ENV=test DJANGO_SETTINGS_MODULE=cloudbranch.settings.test
 
-.PHONY: help run test venv system-deps lint fmt check migrations-check test-sqlite test-browser test-postgres bench-seed clean
+.PHONY: help run test venv system-deps lint fmt migrations-check test-sqlite test-browser test-postgres bench-seed clean
 
 help:
 	@echo "make run    - install, migrate, seed the demo university and serve http://$(HOST):$(PORT)"

@@ -23,6 +23,9 @@ step() {
   fi
 }
 
+scratch=$(mktemp -d /tmp/cloudbranch-check.XXXXXX) # data dir for the prod-settings check
+trap 'rm -rf "$scratch"' EXIT
+
 templates() { find cloudbranch -type d -name templates -not -path '*/node_modules/*' | sort; }
 
 step "system packages" bash scripts/system-deps.sh
@@ -35,7 +38,7 @@ step "makemigrations --check" env CLOUDBRANCH_ENV=test DJANGO_SETTINGS_MODULE=cl
   "$BIN/python" manage.py makemigrations --check --dry-run
 step "check (prod settings)" env CLOUDBRANCH_ENV=prod DJANGO_SETTINGS_MODULE=cloudbranch.settings.prod DEBUG=0 \
   SECRET_KEY=check-only-not-a-real-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz \
-  CLOUDBRANCH_DATA_DIR="$(mktemp -d)" "$BIN/python" manage.py check --deploy --fail-level ERROR
+  CLOUDBRANCH_DATA_DIR="$scratch" "$BIN/python" manage.py check --deploy --fail-level ERROR
 # The suite proper on SQLite, two workers (each gets its own in-memory test database).
 step "pytest (SQLite)" env -u DATABASE_URL "$BIN/pytest" -n 2 -m "not postgres and not browser" -q
 # Browser journeys start a live server and Chromium; one process keeps them predictable.

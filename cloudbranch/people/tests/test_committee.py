@@ -99,7 +99,7 @@ def test_committee_page_and_form(client, world, college_secretary):
     url = f"/people/units/{world.branch_a1.pk}/committee/"
     client.force_login(world.users["member1"])
     page = client.get(url)
-    assert page.status_code == 200 and "<h2 class=\"h6\">登记委员" not in page.content.decode()
+    assert page.status_code == 200 and '<h2 class="h6">登记委员' not in page.content.decode()
     assert client.post(url, {"person": world.people["a1_other"].pk}).status_code == 403
     client.force_login(world.users["secretary2"])
     assert client.get(url).status_code == 404
