@@ -1,0 +1,151 @@
+"""Every page × every role, in one table.
+
+The objects live in branch_a1 (secretary1's branch). secretary2 holds the same role on the
+sibling branch a2, so anything of a1 must be *not found* (404) for him, never "forbidden":
+nobody learns what exists outside their subtrees. Visible but not allowed is 403. The three
+platform duties see no Party data at all. Each case runs on a fresh world, so a POST in one
+case cannot change what another sees.
+"""
+
+import pytest
+from django.urls import URLResolver, get_resolver, reverse
+
+from cloudbranch.audit.services import audit_record
+from cloudbranch.notifications.models import Notification
+from cloudbranch.notifications.services import notify
+from cloudbranch.orgs.models import RoleAssignment
+from cloudbranch.people.models import ImportJob
+
+ROLES = ("anonymous", "member1", "secretary1", "secretary2", "admin", "sysadmin", "secadmin", "auditor")
+
+# (method, url name): expected status per role, in ROLES order.
+MATRIX = {
+    ("GET", "healthz"): (200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "core:home"): (302, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "accounts:login"): (200, 302, 302, 302, 302, 302, 302, 302),
+    ("POST", "accounts:logout"): (302, 302, 302, 302, 302, 302, 302, 302),
+    ("GET", "accounts:profile"): (302, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "accounts:password_change"): (302, 200, 200, 200, 200, 200, 200, 200),
+    ("POST", "accounts:token_create"): (302, 422, 422, 422, 422, 422, 422, 422),
+    ("POST", "accounts:token_revoke"): (302, 404, 404, 404, 404, 404, 404, 404),
+    ("GET", "accounts:users"): (302, 403, 403, 403, 403, 200, 403, 403),
+    ("GET", "accounts:user_create"): (302, 403, 403, 403, 403, 200, 403, 403),
+    ("GET", "accounts:user_edit"): (302, 403, 403, 403, 403, 200, 403, 403),
+    ("POST", "accounts:user_reset_password"): (302, 403, 403, 403, 403, 200, 403, 403),
+    ("POST", "accounts:user_unlock"): (302, 403, 403, 403, 403, 302, 403, 403),
+    ("POST", "accounts:user_set_duty"): (302, 403, 403, 403, 403, 302, 403, 403),
+    ("GET", "orgs:tree"): (302, 200, 200, 200, 200, 403, 403, 403),
+    ("GET", "orgs:unit_pick"): (302, 200, 200, 200, 200, 403, 403, 403),
+    ("GET", "orgs:unit_detail"): (302, 200, 200, 404, 200, 404, 404, 404),
+    ("GET", "orgs:tree_children"): (302, 200, 200, 404, 200, 404, 404, 404),
+    ("GET", "orgs:unit_create"): (302, 403, 200, 404, 200, 404, 404, 404),
+    ("GET", "orgs:unit_edit"): (302, 403, 403, 404, 200, 404, 404, 404),
+    ("GET", "orgs:unit_move"): (302, 403, 403, 404, 200, 404, 404, 404),
+    ("GET", "orgs:unit_merge"): (302, 403, 403, 404, 200, 404, 404, 404),
+    ("GET", "orgs:unit_dissolve"): (302, 403, 403, 404, 200, 404, 404, 404),
+    ("GET", "orgs:roles"): (302, 403, 403, 403, 403, 403, 200, 403),
+    ("POST", "orgs:role_grant"): (302, 403, 403, 403, 403, 403, 422, 403),
+    ("POST", "orgs:role_revoke"): (302, 403, 403, 403, 403, 403, 302, 403),
+    ("GET", "people:list"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "people:create"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "people:own"): (302, 200, 404, 404, 404, 404, 404, 404),
+    ("GET", "people:export"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "people:warnings"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "people:unit_picker"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "people:unit_summary"): (302, 200, 200, 404, 200, 404, 404, 404),
+    ("GET", "people:committee"): (302, 200, 200, 404, 200, 404, 404, 404),
+    ("POST", "people:committee_end"): (302, 404, 404, 404, 404, 404, 404, 404),
+    ("GET", "people:detail"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("GET", "people:edit"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("POST", "people:reveal_id"): (302, 404, 403, 404, 200, 404, 404, 404),
+    ("GET", "people_import:start"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "people_import:template"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "people_import:job"): (302, 403, 200, 404, 404, 403, 403, 403),
+    ("GET", "people_import:job_progress"): (302, 403, 200, 404, 404, 403, 403, 403),
+    ("GET", "audit:list"): (302, 403, 403, 403, 403, 403, 403, 200),
+    ("GET", "audit:detail"): (302, 403, 403, 403, 403, 403, 403, 200),
+    ("GET", "audit:export"): (302, 403, 403, 403, 403, 403, 403, 200),
+    ("GET", "notifications:inbox"): (302, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "notifications:badge"): (302, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "notifications:preferences"): (302, 200, 200, 200, 200, 200, 200, 200),
+    ("POST", "notifications:mark_all_read"): (302, 302, 302, 302, 302, 302, 302, 302),
+    ("POST", "notifications:open"): (302, 404, 302, 404, 404, 404, 404, 404),
+}
+
+
+def url_args(world, name: str) -> tuple:
+    """The object each URL is tried on: everything belongs to branch_a1 or to secretary1."""
+    w = world
+    if name in {
+        "orgs:unit_detail",
+        "orgs:tree_children",
+        "orgs:unit_create",
+        "orgs:unit_edit",
+        "orgs:unit_move",
+        "orgs:unit_merge",
+        "orgs:unit_dissolve",
+        "people:unit_summary",
+        "people:committee",
+    }:
+        return (w.branch_a1.pk,)
+    if name in {"people:detail", "people:edit", "people:reveal_id"}:
+        return (w.people["a1_other"].pk,)
+    if name in {"accounts:user_edit", "accounts:user_reset_password", "accounts:user_unlock", "accounts:user_set_duty"}:
+        return (w.users["member1"].pk,)
+    if name in {"people_import:job", "people_import:job_progress"}:
+        job = ImportJob.objects.create(created_by=w.users["secretary1"], file_name="名册.xlsx", file_data=b"")
+        return (job.pk,)
+    if name == "audit:detail":
+        return (audit_record(actor=w.users["admin"], action="orgs.unit.update", target=w.branch_a1).pk,)
+    if name == "notifications:open":
+        notify(recipients=[w.users["secretary1"]], category="system", title="通知")
+        return (Notification.objects.get(recipient=w.users["secretary1"]).pk,)
+    if name == "orgs:role_revoke":
+        return (RoleAssignment.objects.get(user=w.users["secretary1"]).pk,)
+    if name in {"accounts:token_revoke", "people:committee_end"}:
+        return (987654,)
+    return ()
+
+
+CASES = [
+    pytest.param(method, name, role, expected[i], id=f"{method} {name} [{role}]")
+    for (method, name), expected in MATRIX.items()
+    for i, role in enumerate(ROLES)
+]
+
+
+@pytest.mark.parametrize(("method", "name", "role", "expected"), CASES)
+def test_role_url_status(client, world, method, name, role, expected):
+    url = reverse(name, args=url_args(world, name))
+    if role != "anonymous":
+        client.force_login(world.users[role])
+    response = client.get(url) if method == "GET" else client.post(url, {})
+    assert response.status_code == expected, f"{method} {url} as {role}"
+    if expected == 302 and role == "anonymous":
+        assert response["Location"].startswith(reverse("accounts:login"))
+
+
+def page_url_names() -> set[str]:
+    names: set[str] = set()
+
+    def walk(resolver, namespace=""):
+        for pattern in resolver.url_patterns:
+            if isinstance(pattern, URLResolver):
+                if pattern.namespace == "api":
+                    continue  # the API has its own checks (schemathesis and per-app tests)
+                inner = (
+                    f"{namespace}:{pattern.namespace}"
+                    if namespace and pattern.namespace
+                    else (pattern.namespace or namespace)
+                )
+                walk(pattern, inner)
+            elif pattern.name:
+                names.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
+
+    walk(get_resolver())
+    return names
+
+
+def test_every_page_has_a_row():
+    covered = {name for _, name in MATRIX}
+    assert page_url_names() == covered
