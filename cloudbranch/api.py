@@ -100,6 +100,7 @@ def _django_validation_error(request, exc: ValidationError):
     return error(request, 422, "请求数据有误。", errors)
 
 
+api.add_router("/me", "cloudbranch.portal.api.router")
 api.add_router("/me", "cloudbranch.accounts.api.router")
 api.add_router("/orgs", "cloudbranch.orgs.api.router")
 api.add_router("/people/imports", "cloudbranch.people.import_api.router")

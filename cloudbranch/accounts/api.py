@@ -1,34 +1,15 @@
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router
 from ninja.pagination import paginate
-
-from cloudbranch.orgs.scoping import grants_of
 
 from .schemas import TokenCreatedOut, TokenCreateIn, TokenOut
 from .selectors import api_token_list
 from .services import api_token_create, api_token_revoke
 
+"""/api/me/tokens: the caller's personal API tokens. /api/me itself is in portal.api (it lists
+permissions, which are granted on org units, a layer above accounts)."""
+
 router = Router(tags=["账号"])
-
-
-class MeOut(Schema):
-    id: int
-    username: str
-    display_name: str
-    duty: str
-    permissions: list[str]
-
-
-@router.get("", response=MeOut, summary="当前用户")
-def me(request):
-    user = request.user
-    return {
-        "id": user.pk,
-        "username": user.username,
-        "display_name": user.display_name,
-        "duty": user.duty,
-        "permissions": sorted(grants_of(user)),
-    }
 
 
 @router.get("/tokens", response=list[TokenOut], summary="我的 API 令牌")
