@@ -37,7 +37,7 @@ from cloudbranch.orgs.scoping import can, holds
 from . import crypto, idcard
 from .choices import Category, Gender, PersonEventKind, PoliticalStatus
 from .models import ImportJob, Person, PersonEvent
-from .services import AUDITED_FIELDS, PERSON_FIELDS, SENSITIVE_FIELDS, check_member_unit
+from .services import AUDITED_FIELDS, PERSON_FIELDS, SENSITIVE_FIELDS, check_member_unit, new_person_changes
 from .validation import FIELD_LABELS, check_person
 
 logger = logging.getLogger(__name__)
@@ -608,12 +608,7 @@ def _commit(
                     actor,
                     action="people.person.import",
                     target=person,
-                    changes=field_changes(
-                        {},
-                        {**snapshot(person, PERSON_FIELDS), "id_number": "set"},
-                        fields=AUDITED_FIELDS,
-                        sensitive=SENSITIVE_FIELDS,
-                    ),
+                    changes=new_person_changes(person),
                 )
             )
 

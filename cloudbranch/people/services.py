@@ -108,14 +108,16 @@ def person_create(*, actor, unit_id: int, id_number: str, **fields) -> Person:
             actor=actor,
             action="people.person.create",
             target=person,
-            changes=field_changes(
-                {},
-                {**snapshot(person, PERSON_FIELDS), "id_number": "set"},
-                fields=AUDITED_FIELDS,
-                sensitive=SENSITIVE_FIELDS,
-            ),
+            changes=new_person_changes(person),
         )
     return person
+
+
+def new_person_changes(person: Person) -> dict:
+    """The audit ``changes`` of a newly entered person: every field set, ID and phone masked."""
+    return field_changes(
+        {}, {**snapshot(person, PERSON_FIELDS), "id_number": "set"}, fields=AUDITED_FIELDS, sensitive=SENSITIVE_FIELDS
+    )
 
 
 def _user(actor):
