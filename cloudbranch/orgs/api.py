@@ -9,13 +9,13 @@ from ninja.pagination import paginate
 
 from cloudbranch.accounts.choices import Duty
 from cloudbranch.core.errors import DomainError
+from cloudbranch.core.schemas import READ_ERRORS, WRITE_ERRORS
 
 from . import selectors, services
 from .choices import UnitKind, UnitStatus
 from .models import OrgUnit
 from .roles import Role
 from .schemas import (
-    ErrorOut,
     RoleAssignmentOut,
     RoleGrantIn,
     UnitCreateIn,
@@ -27,9 +27,6 @@ from .schemas import (
 )
 
 router = Router(tags=["党组织"])
-
-READ_ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
-WRITE_ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
 
 
 def _unit_out(user, unit_id: int) -> OrgUnit:

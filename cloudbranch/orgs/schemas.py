@@ -1,19 +1,11 @@
 """Request and response bodies of the org-tree API (``/api/orgs``)."""
 
 import datetime
-from typing import Any
 
 from ninja import Field, Schema
 
 from .choices import UnitKind, UnitStatus
 from .roles import Role
-
-
-class ErrorOut(Schema):
-    """The one error shape of the whole API."""
-
-    detail: str
-    errors: list[dict[str, Any]] = []
 
 
 class UnitOut(Schema):

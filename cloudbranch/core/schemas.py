@@ -1,0 +1,16 @@
+"""Schemas every API router shares."""
+
+from typing import Any
+
+from ninja import Schema
+
+
+class ErrorOut(Schema):
+    """The one error shape of the whole API: a sentence for people, details for programs."""
+
+    detail: str
+    errors: list[dict[str, Any]] = []
+
+
+READ_ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
+WRITE_ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: ErrorOut}
