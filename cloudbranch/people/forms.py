@@ -143,6 +143,13 @@ class RosterFilterForm(forms.Form):
         ],
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if isinstance(field.widget, forms.Select):
+                field.widget.attrs.setdefault("class", "form-select")
+                field.widget.attrs.setdefault("aria-label", field.label)
+
     def filters(self) -> dict:
         """The valid filters only, as ``selectors.person_list`` takes them."""
         self.is_valid()

@@ -66,7 +66,7 @@ def start(request):
                 dry_run=form.cleaned_data["dry_run"],
                 update_existing=form.cleaned_data["update_existing"],
             )
-            messages.info(request, "文件已上传，正在校验。")
+            messages.info(request, "文件已上传。")
             return redirect("people_import:job", job_id=job.pk)
         status = 422
     else:
