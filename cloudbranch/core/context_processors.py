@@ -10,7 +10,7 @@ def navigation(request):
     def items():
         from cloudbranch.core.nav import menu_for
 
-        return menu_for(user)
+        return menu_for(user, request.path)
 
     return {"nav_items": items}
 

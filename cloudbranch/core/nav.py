@@ -26,9 +26,15 @@ def register(entry: MenuEntry) -> None:
     _entries[entry.key] = entry
 
 
-def menu_for(user) -> list[dict]:
-    return [
-        {"key": e.key, "label": e.label, "url": reverse(e.url_name), "icon": e.icon}
+def menu_for(user, path: str = "") -> list[dict]:
+    """The entries ``user`` may open, in order; the one whose URL is the longest prefix of
+    ``path`` is marked active (so /people/me/ lights 我的档案, not also 人员名册)."""
+    items = [
+        {"key": e.key, "label": e.label, "url": reverse(e.url_name), "icon": e.icon, "active": False}
         for e in sorted(_entries.values(), key=lambda e: e.order)
         if e.visible(user)
     ]
+    matches = [i for i in items if i["url"] != "/" and path.startswith(i["url"])]
+    if matches:
+        max(matches, key=lambda i: len(i["url"]))["active"] = True
+    return items
