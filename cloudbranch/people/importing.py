@@ -37,7 +37,14 @@ from cloudbranch.orgs.scoping import can, holds
 from . import crypto, idcard
 from .choices import Category, Gender, PersonEventKind, PoliticalStatus
 from .models import ImportJob, Person, PersonEvent
-from .services import AUDITED_FIELDS, PERSON_FIELDS, SENSITIVE_FIELDS, check_member_unit, new_person_changes
+from .services import (
+    AUDITED_FIELDS,
+    PERSON_FIELDS,
+    SENSITIVE_FIELDS,
+    change_events,
+    check_member_unit,
+    new_person_changes,
+)
 from .validation import FIELD_LABELS, check_person
 
 logger = logging.getLogger(__name__)
@@ -632,7 +639,16 @@ def _commit(
                 continue
             changed.append(person)
             changed_fields |= set(diff)
-            events.extend(_update_events(person, diff, before, old_unit, user, job_id, row.number))
+            events.extend(
+                change_events(
+                    person,
+                    diff,
+                    before,
+                    actor=user,
+                    old_unit_name=old_unit.name,
+                    details={"job": job_id, "row": row.number, "source": "import"},
+                )
+            )
             audits.append(audit_event(actor, action="people.person.import", target=person, changes=diff))
         if changed:
             update_fields = sorted(changed_fields | {"updated_at"})
@@ -663,44 +679,6 @@ def _commit(
         )
         if on_commit_job is not None:
             on_commit_job(outcome)
-
-
-def _update_events(person, diff, before, old_unit, user, job_id, row_number) -> list[PersonEvent]:
-    details = {"job": job_id, "row": row_number, "source": "import"}
-    events = []
-    if "political_status" in diff:
-        events.append(
-            PersonEvent(
-                person=person,
-                kind=PersonEventKind.STATUS,
-                actor=user,
-                old_value=PoliticalStatus(before["political_status"]).label,
-                new_value=person.get_political_status_display(),
-                details=details,
-            )
-        )
-    if "unit" in diff:
-        events.append(
-            PersonEvent(
-                person=person,
-                kind=PersonEventKind.UNIT,
-                actor=user,
-                old_value=old_unit.name,
-                new_value=person.unit.name,
-                details={**details, "old_unit": old_unit.pk, "new_unit": person.unit_id},
-            )
-        )
-    rest = set(diff) - {"political_status", "unit"}
-    if rest:
-        events.append(
-            PersonEvent(
-                person=person,
-                kind=PersonEventKind.UPDATED,
-                actor=user,
-                details={**details, "fields": sorted(rest)},
-            )
-        )
-    return events
 
 
 # --- the pipeline ---------------------------------------------------------------------------

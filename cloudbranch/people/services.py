@@ -170,55 +170,55 @@ def person_update(*, actor, person_id: int, effective_on=None, **changes) -> Per
         if not diff:
             return person
         person.save()
-        events = []
-        if "political_status" in diff:
-            events.append(
-                PersonEvent(
-                    person=person,
-                    kind=PersonEventKind.STATUS,
-                    actor=_user(actor),
-                    effective_on=effective_on,
-                    old_value=PoliticalStatus(before["political_status"]).label,
-                    new_value=person.get_political_status_display(),
-                )
-            )
+        old_unit_name = ""
         if "unit" in diff:
-            old_unit = OrgUnit.objects.filter(pk=before["unit"]).values_list("name", flat=True).first() or ""
-            events.append(
-                PersonEvent(
-                    person=person,
-                    kind=PersonEventKind.UNIT,
-                    actor=_user(actor),
-                    effective_on=effective_on,
-                    old_value=old_unit,
-                    new_value=person.unit.name,
-                    details={"old_unit": before["unit"], "new_unit": person.unit_id},
-                )
-            )
-        if set(diff) & set(FLAG_FIELDS):
-            events.append(
-                PersonEvent(
-                    person=person,
-                    kind=PersonEventKind.FLAGS,
-                    actor=_user(actor),
-                    effective_on=effective_on,
-                    details={f: diff[f] for f in FLAG_FIELDS if f in diff},
-                )
-            )
-        rest = set(diff) - {"political_status", "unit", *FLAG_FIELDS}
-        if rest:
-            events.append(
-                PersonEvent(
-                    person=person,
-                    kind=PersonEventKind.UPDATED,
-                    actor=_user(actor),
-                    effective_on=effective_on,
-                    details={"fields": sorted(rest)},
-                )
-            )
+            old_unit_name = OrgUnit.objects.filter(pk=before["unit"]).values_list("name", flat=True).first() or ""
+        events = change_events(
+            person, diff, before, actor=_user(actor), old_unit_name=old_unit_name, effective_on=effective_on
+        )
         PersonEvent.objects.bulk_create(events)
         audit_record(actor=actor, action="people.person.update", target=person, changes=diff)
     return person
+
+
+def change_events(
+    person: Person, diff: dict, before: dict, *, actor, old_unit_name: str, effective_on=None, details=None
+) -> list[PersonEvent]:
+    """The history rows for one change of a person (unsaved): one each for a new political
+    status, a new unit, changed flags, and one for any other fields. ``diff`` is the audit diff
+    of the change, ``before`` the snapshot taken before it."""
+    details = details or {}
+
+    def event(kind, **fields):
+        return PersonEvent(person=person, kind=kind, actor=actor, effective_on=effective_on, **fields)
+
+    events = []
+    if "political_status" in diff:
+        events.append(
+            event(
+                PersonEventKind.STATUS,
+                old_value=PoliticalStatus(before["political_status"]).label,
+                new_value=person.get_political_status_display(),
+                details=details,
+            )
+        )
+    if "unit" in diff:
+        events.append(
+            event(
+                PersonEventKind.UNIT,
+                old_value=old_unit_name,
+                new_value=person.unit.name,
+                details={**details, "old_unit": before["unit"], "new_unit": person.unit_id},
+            )
+        )
+    if set(diff) & set(FLAG_FIELDS):
+        events.append(
+            event(PersonEventKind.FLAGS, details={**details, **{f: diff[f] for f in FLAG_FIELDS if f in diff}})
+        )
+    rest = set(diff) - {"political_status", "unit", *FLAG_FIELDS}
+    if rest:
+        events.append(event(PersonEventKind.UPDATED, details={**details, "fields": sorted(rest)}))
+    return events
 
 
 # --- hooks called by the org tree services (registered in apps.py) ------------------------
