@@ -115,3 +115,14 @@ def phone_page(browser):
     page = new_page(browser, phone=True)
     yield page
     page.context.close()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Summaries are cached for a minute; primary keys repeat across rolled-back tests, so a
+    cached figure from one test must never answer another."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -22,6 +22,7 @@ from django.utils import timezone
 from cloudbranch.accounts.choices import Duty
 from cloudbranch.audit.models import AuditEvent
 from cloudbranch.audit.services import audit_record
+from cloudbranch.core.db import refresh_planner_statistics
 from cloudbranch.notifications.choices import Category as NotificationCategory
 from cloudbranch.notifications.services import notify
 from cloudbranch.orgs.choices import UnitEventKind
@@ -123,6 +124,7 @@ def seed(
         sent = seed_notifications(root, created, province=params.universities > 1)
         counts = {**writer.counts, "accounts": len(created), "notifications": sent}
         audit_record(actor=None, action=SEED_ACTION, target=root, changes={"scale": scale, "seed": seed, **counts})
+    refresh_planner_statistics()
     return SeedResult(
         root=root,
         created=True,

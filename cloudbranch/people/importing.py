@@ -31,6 +31,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from cloudbranch.audit.services import audit_bulk, audit_event, audit_record, field_changes, snapshot
+from cloudbranch.core.db import refresh_planner_statistics
 from cloudbranch.orgs.models import OrgUnit
 from cloudbranch.orgs.scoping import can, holds
 
@@ -555,6 +556,10 @@ def _actor_or_none(actor):
     return actor if actor is not None and actor.is_authenticated else None
 
 
+# A load this large can change the best query plans (SQLite keeps no statistics on its own).
+BULK_ROWS = 1000
+
+
 def _commit(
     *,
     actor,
@@ -679,6 +684,8 @@ def _commit(
         )
         if on_commit_job is not None:
             on_commit_job(outcome)
+    if outcome.created >= BULK_ROWS:
+        transaction.on_commit(lambda: refresh_planner_statistics("people_person", "people_personevent"))
 
 
 # --- the pipeline ---------------------------------------------------------------------------

@@ -86,6 +86,8 @@ class Person(models.Model):
         ordering = ["unit_id", "name", "id"]
         indexes = [
             models.Index(fields=["unit", "political_status"]),
+            # Counts and headcounts of a scope read only this index (roster filter, unit, status).
+            models.Index(fields=["roster_status", "unit", "political_status"], name="people_person_roster_idx"),
             models.Index(fields=["name"]),
         ]
         permissions = [

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, F, Q
 from django.utils import timezone
@@ -274,15 +276,11 @@ def scope_warnings(user, *, today: datetime.date | None = None) -> list[UnitWarn
             pk = _int(part)
             if pk in full:
                 full[pk] += n
-    seats = (
-        dict(
-            CommitteeMembership.objects.filter(unit_id__in=branch_ids, ended_on__isnull=True)
-            .values("unit_id")
-            .annotate(n=Count("id"))
-            .values_list("unit_id", "n")
-        )
-        if branch_ids
-        else {}
+    seats = dict(
+        CommitteeMembership.objects.filter(scope_q("unit__path", prefixes), ended_on__isnull=True)
+        .values("unit_id")
+        .annotate(n=Count("id"))
+        .values_list("unit_id", "n")
     )
     out = []
     for unit in units:
@@ -291,6 +289,34 @@ def scope_warnings(user, *, today: datetime.date | None = None) -> list[UnitWarn
             out.append(UnitWarnings(unit, found))
     out.sort(key=lambda uw: (-uw.dangers, -len(uw.warnings), uw.unit.path))
     return out
+
+
+# Home-page figures may lag this many seconds behind the data; the pages they link to do not.
+SUMMARY_CACHE_SECONDS = 60
+
+
+def _scope_key(kind: str, parts) -> str:
+    digest = hashlib.sha1("|".join(map(str, parts)).encode()).hexdigest()
+    return f"people:{kind}:{digest}:{timezone.localdate().isoformat()}"
+
+
+def scope_warning_count(user) -> int:
+    """How many units in the user's scope have warnings, cached for a minute per scope (users
+    with the same grants share it): the home page shows the number, the warnings page the list."""
+    prefixes = granted_prefixes(user, "orgs.view_orgunit")
+    if not prefixes:
+        return 0
+    key = _scope_key("warning-count", prefixes)
+    return cache.get_or_set(key, lambda: len(scope_warnings(user)), SUMMARY_CACHE_SECONDS)
+
+
+def cached_unit_headcounts(unit_ids: list[int]) -> dict[int, dict[str, int]]:
+    """``unit_headcounts`` for summaries, cached for a minute (a committee's headcount is a
+    GROUP BY over its whole roster)."""
+    if not unit_ids:
+        return {}
+    key = _scope_key("headcounts", sorted(unit_ids))
+    return cache.get_or_set(key, lambda: unit_headcounts(unit_ids), SUMMARY_CACHE_SECONDS)
 
 
 def unit_status_counts(unit: OrgUnit) -> dict[str, int]:

@@ -52,14 +52,14 @@ def home_for(user) -> Home:
         return home
     units = people_selectors.managed_units(user)
     if units:
-        counts = people_selectors.unit_headcounts([u.pk for u in units])
+        counts = people_selectors.cached_unit_headcounts([u.pk for u in units])
         warnings = people_selectors.unit_warnings(units)
         home.units = [
             ManagedUnit(u, counts.get(u.pk, {"full": 0, "members": 0, "people": 0}), warnings.get(u.pk, []))
             for u in units
         ]
     if people_selectors.may_see_warnings(user):
-        home.warning_units = len(people_selectors.scope_warnings(user))
+        home.warning_units = people_selectors.scope_warning_count(user)
     home.own_person = people_selectors.own_person(user)
     home.links = {
         "roster": holds(user, "people.view_person"),
