@@ -10,6 +10,7 @@ urlpatterns = [
     path("orgs/", include("cloudbranch.orgs.urls")),
     path("people/import/", include("cloudbranch.people.import_urls")),
     path("people/", include("cloudbranch.people.urls")),
+    path("meetings/", include("cloudbranch.meetings.urls")),
     path("audit/", include("cloudbranch.audit.urls")),
     path("notifications/", include("cloudbranch.notifications.urls")),
     path("api/", api_urls()),

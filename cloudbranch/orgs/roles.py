@@ -31,25 +31,46 @@ _MANAGE_PEOPLE = _READ_PEOPLE | {
     "people.export_person",
 }
 
+# Organizational life (meetings app).
+_SEE_MEETINGS = {"meetings.view_meeting", "meetings.view_monthlytheme"}
+_RUN_MEETINGS = _SEE_MEETINGS | {
+    "meetings.add_meeting",
+    "meetings.change_meeting",
+    "meetings.view_talk",
+    "meetings.add_talk",
+    "meetings.view_compliance",
+}
+_PUBLISH_THEMES = {"meetings.add_monthlytheme"}
+
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ORG_ADMIN: frozenset(
         _READ_UNITS
         | {"orgs.add_orgunit", "orgs.change_orgunit", "orgs.view_roleassignment"}
         | _MANAGE_PEOPLE
         | {"people.view_sensitive"}
+        | _RUN_MEETINGS
+        | _PUBLISH_THEMES
     ),
     Role.COMMITTEE_SECRETARY: frozenset(
-        _READ_UNITS | {"orgs.add_orgunit", "orgs.change_orgunit", "orgs.view_roleassignment"} | _MANAGE_PEOPLE
+        _READ_UNITS
+        | {"orgs.add_orgunit", "orgs.change_orgunit", "orgs.view_roleassignment"}
+        | _MANAGE_PEOPLE
+        | _RUN_MEETINGS
+        | _PUBLISH_THEMES
     ),
-    Role.BRANCH_SECRETARY: frozenset(_READ_UNITS | {"orgs.add_orgunit", "orgs.view_roleassignment"} | _MANAGE_PEOPLE),
-    Role.ORGANIZATION_OFFICER: frozenset(_READ_UNITS | _MANAGE_PEOPLE),
-    Role.PUBLICITY_OFFICER: frozenset(_READ_UNITS | _READ_PEOPLE),
-    Role.DISCIPLINE_OFFICER: frozenset(_READ_UNITS | _READ_PEOPLE),
-    Role.STUDY_OFFICER: frozenset(_READ_UNITS | _READ_PEOPLE),
-    Role.FEE_COLLECTOR: frozenset(_READ_UNITS | _READ_PEOPLE),
+    Role.BRANCH_SECRETARY: frozenset(
+        _READ_UNITS | {"orgs.add_orgunit", "orgs.view_roleassignment"} | _MANAGE_PEOPLE | _RUN_MEETINGS
+    ),
+    Role.ORGANIZATION_OFFICER: frozenset(_READ_UNITS | _MANAGE_PEOPLE | _RUN_MEETINGS),
+    Role.PUBLICITY_OFFICER: frozenset(_READ_UNITS | _READ_PEOPLE | _SEE_MEETINGS | _PUBLISH_THEMES),
+    Role.DISCIPLINE_OFFICER: frozenset(_READ_UNITS | _READ_PEOPLE | _SEE_MEETINGS | {"meetings.view_talk"}),
+    Role.STUDY_OFFICER: frozenset(_READ_UNITS | _READ_PEOPLE | _SEE_MEETINGS),
+    Role.FEE_COLLECTOR: frozenset(_READ_UNITS | _READ_PEOPLE | _SEE_MEETINGS),
     # A member sees their branch's public information and their own record (own record via
     # people.selectors.own_person, not via a subtree grant).
-    Role.MEMBER: frozenset(_READ_UNITS),
+    # Members see their branch's meetings and themes; what they may do in a meeting (leave,
+    # check-in, reading minutes) follows from being an invitee, not from a grant.
+    Role.MEMBER: frozenset(_READ_UNITS | _SEE_MEETINGS),
     Role.APPLICANT: frozenset(_READ_UNITS),
 }
 

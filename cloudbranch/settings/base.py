@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "cloudbranch.audit",
     "cloudbranch.orgs",
     "cloudbranch.people",
+    "cloudbranch.meetings",
     "cloudbranch.notifications",
     "cloudbranch.portal",
     "cloudbranch.demo",
