@@ -3,7 +3,9 @@
 Bulk writes: units level by level (``bulk_create``, then the materialized paths in one
 ``bulk_update`` per level), people in batches with their ID number encrypted row by row,
 ``PersonEvent`` "created" rows, committee seats. One audit row ``demo.seed`` holds the counts.
-Idempotent: if the root committee's code exists, nothing but missing demo accounts is written.
+Idempotent: if the root committee's code exists, nothing but missing demo accounts is written
+(and a year of organizational life, see ``life.py``, if no meeting exists under the root yet:
+a database seeded before meetings existed gets them once, with a ``demo.seed.meetings`` audit row).
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from cloudbranch.people import crypto, idcard
 from cloudbranch.people.choices import Category, CommitteePosition, PersonEventKind, PoliticalStatus
 from cloudbranch.people.models import CommitteeMembership, Person, PersonEvent
 
+from . import life
 from .generator import ROOT_CODES, SCALES, Batch, ScaleParams, generate
 
 logger = logging.getLogger(__name__)
@@ -57,6 +60,8 @@ class SeedResult:
     accounts: list[AccountRow] = field(default_factory=list)
     accounts_refused: bool = False
     existing_scale: str | None = None
+    life: dict | None = None  # counts of the year of organizational life written by this run
+    life_skipped: bool = False  # no organization administrator account to create the meetings
     foreign_root: bool = False  # the root code is taken by a committee seed_demo did not create
 
 
@@ -68,9 +73,36 @@ def seeded_root(scale: str) -> OrgUnit | None:
     return OrgUnit.objects.filter(code=ROOT_CODES[scale], parent__isnull=True).first()
 
 
+def _seed_event(root: OrgUnit) -> dict | None:
+    event = (
+        AuditEvent.objects.filter(action=SEED_ACTION, target_type="orgs.orgunit", target_id=str(root.pk))
+        .order_by("id")
+        .first()
+    )
+    return (event.changes or {}) if event else None
+
+
 def _existing_scale(root: OrgUnit) -> str | None:
-    event = AuditEvent.objects.filter(action=SEED_ACTION, target_type="orgs.orgunit", target_id=str(root.pk)).first()
-    return (event.changes or {}).get("scale") if event else None
+    changes = _seed_event(root)
+    return changes.get("scale") if changes is not None else None
+
+
+def _life_now(today: datetime.date) -> datetime.datetime:
+    """Now, or noon of ``today`` when seeding as of another day (tests)."""
+    if today == timezone.localdate():
+        return timezone.now()
+    return datetime.datetime.combine(today, datetime.time(12, 0), tzinfo=timezone.get_current_timezone())
+
+
+def _seed_life(root: OrgUnit, *, seed: int, today: datetime.date) -> tuple[dict | None, bool]:
+    """A year of meetings and talks under ``root`` unless some meeting exists there already.
+    Returns (counts or None, skipped for want of an administrator account)."""
+    if life.has_meetings(root):
+        return None, False
+    creator = life.default_creator(root)
+    if creator is None:
+        return None, True
+    return life.seed_life(root, seed=seed, today=today, now=_life_now(today), creator=creator), False
 
 
 def seed(
@@ -93,10 +125,12 @@ def seed(
         lock_org_tree()
         root = seeded_root(scale)
         if root is not None:
-            existing = _existing_scale(root)
+            event = _seed_event(root)
+            existing = event.get("scale") if event is not None else None
             if existing is None:  # a real committee that happens to use this code: touch nothing
                 return SeedResult(root=root, created=False, scale=scale, foreign_root=True)
             accounts = ensure_demo_accounts(root, province=_is_province(root)) if make_accounts else []
+            life_counts, life_skipped = _seed_life(root, seed=event.get("seed", seed), today=today)
             created = [a.username for a in accounts if a.created]
             if created:
                 sent = seed_notifications(root, created, province=_is_province(root))
@@ -106,6 +140,8 @@ def seed(
                     target=root,
                     changes={"scale": existing, "accounts_created": created, "notifications": sent},
                 )
+            if life_counts:
+                refresh_planner_statistics()
             return SeedResult(
                 root=root,
                 created=False,
@@ -113,6 +149,8 @@ def seed(
                 accounts=accounts,
                 accounts_refused=with_accounts and not make_accounts,
                 existing_scale=existing,
+                life=life_counts,
+                life_skipped=life_skipped,
             )
 
         writer = _Writer(now=timezone.now())
@@ -124,6 +162,7 @@ def seed(
         sent = seed_notifications(root, created, province=params.universities > 1)
         counts = {**writer.counts, "accounts": len(created), "notifications": sent}
         audit_record(actor=None, action=SEED_ACTION, target=root, changes={"scale": scale, "seed": seed, **counts})
+        life_counts, life_skipped = _seed_life(root, seed=seed, today=today)
     refresh_planner_statistics()
     return SeedResult(
         root=root,
@@ -132,6 +171,8 @@ def seed(
         counts=counts,
         accounts=accounts,
         accounts_refused=with_accounts and not make_accounts,
+        life=life_counts,
+        life_skipped=life_skipped,
     )
 
 

@@ -17,13 +17,9 @@ class PeopleConfig(AppConfig):
         hooks.register_dissolve_check(services.members_block_dissolve)
 
         def has_person(user) -> bool:
-            from .models import Person
+            from .selectors import has_person
 
-            cached = getattr(user, "_cb_has_person", None)
-            if cached is None:
-                cached = user.is_authenticated and Person.objects.filter(user_id=user.pk).exists()
-                user._cb_has_person = cached
-            return cached
+            return has_person(user)
 
         def sees_warnings(user) -> bool:
             from .selectors import may_see_warnings

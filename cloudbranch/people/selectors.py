@@ -80,6 +80,16 @@ def may_see_warnings(user) -> bool:
     return holds(user, "orgs.view_orgunit") and any(holds(user, p) for p in MANAGING_PERMS)
 
 
+def has_person(user) -> bool:
+    """Whether the logged-in user has a person record (cached on the user object: the menu asks
+    on every page)."""
+    cached = getattr(user, "_cb_has_person", None)
+    if cached is None:
+        cached = bool(user.is_authenticated) and Person.objects.filter(user_id=user.pk).exists()
+        user._cb_has_person = cached
+    return cached
+
+
 def own_person(user) -> Person | None:
     """The person record of the logged-in user, whatever their roles: everyone sees their own."""
     if not user.is_authenticated:

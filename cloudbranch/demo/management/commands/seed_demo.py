@@ -5,7 +5,8 @@
 demo ≈ 12 colleges, 80 branches, 3,000 people; university ≈ 800 branches, 40,000 people;
 province ≈ 10 universities, 8,000 branches, 200,000 people. Running it again finds the root
 committee by its code and only adds missing demo accounts. The same ``--seed`` gives the same
-names, codes, ID numbers and tree. Demo accounts (password ``CLOUDBRANCH_DEMO_PASSWORD``,
+names, codes, ID numbers and tree. A year of organizational life (themes, meetings with
+attendance and minutes, talks) is added once, also to a database seeded before it existed. Demo accounts (password ``CLOUDBRANCH_DEMO_PASSWORD``,
 default ``demo12345``) are created only with DEBUG on or ``CLOUDBRANCH_DEMO_ALLOW=1``.
 """
 
@@ -66,6 +67,19 @@ class Command(BaseCommand):
                         f"要生成“{SCALE_LABELS[scale]}”规模的数据，请使用一个新的空数据库（CLOUDBRANCH_DATA_DIR 或 DATABASE_URL）。"
                     )
                 )
+        if result.life:
+            c = result.life
+            self.stdout.write(
+                f"{'已生成' if result.created else '已补充生成'}一年的组织生活：月度主题 {c['themes']} 个，会议活动 {c.get('meetings', 0)} 次"
+                f"（联合 {c.get('joint_meetings', 0)} 次），参会记录 {c.get('invitees', 0)} 条，"
+                f"谈心谈话 {c.get('talks', 0)} 次，用时 {c['seconds']:.1f} 秒。"
+            )
+        elif result.life_skipped:
+            self.stderr.write(
+                self.style.WARNING(
+                    "未生成组织生活数据：需要演示账号 admin 作为创建人。创建演示账号后重新运行即可补上。"
+                )
+            )
         if result.accounts_refused:
             self.stderr.write(
                 self.style.WARNING(
