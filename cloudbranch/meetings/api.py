@@ -4,8 +4,9 @@ from ninja import Router
 
 from . import api_attendance, api_compliance, api_meetings, api_records
 
-router = Router()
-router.add_router("", api_meetings.router)
+# The meetings router is the base, not a child mounted at "": django-ninja turns a child's ""
+# route into "meetings/" (trailing slash), and the list must answer at /api/meetings.
+router: Router = api_meetings.router
 router.add_router("", api_attendance.router)
 router.add_router("", api_records.router)
 router.add_router("", api_compliance.router)

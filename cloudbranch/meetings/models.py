@@ -96,6 +96,9 @@ class Meeting(models.Model):
     invitee_group = models.ForeignKey(
         OrgUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="+", verbose_name=_("党小组")
     )
+    # Person ids chosen for an ``InviteeScope.CHOSEN`` meeting, kept until the list is frozen into
+    # ``Invitee`` rows at scheduling time.
+    chosen_people = models.JSONField(_("指定人员"), default=list, blank=True)
     status = models.CharField(_("状态"), max_length=16, choices=MeetingStatus.choices, default=MeetingStatus.DRAFT)
     cancel_reason = models.CharField(_("取消原因"), max_length=500, blank=True)
     minutes = models.TextField(_("会议记录"), blank=True)

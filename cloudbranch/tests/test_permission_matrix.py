@@ -70,7 +70,72 @@ MATRIX = {
     ("GET", "notifications:preferences"): (302, 200, 200, 200, 200, 200, 200, 200),
     ("POST", "notifications:mark_all_read"): (302, 302, 302, 302, 302, 302, 302, 302),
     ("POST", "notifications:open"): (302, 404, 302, 404, 404, 404, 404, 404),
+    # Organizational life. The meeting is a scheduled meeting of branch_a1 with member1 and
+    # a1_other invited (not yet present): member1 sees it and its records panel, but not the
+    # minutes' printout or attachments, and cannot act as host.
+    ("GET", "meetings:list"): (302, 200, 200, 200, 200, 403, 403, 403),
+    ("GET", "meetings:create"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "meetings:form_parts"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "meetings:themes"): (302, 200, 200, 200, 200, 403, 403, 403),
+    ("POST", "meetings:theme_create"): (302, 403, 403, 403, 422, 403, 403, 403),
+    ("GET", "meetings:detail"): (302, 200, 200, 404, 200, 404, 404, 404),
+    ("GET", "meetings:edit"): (302, 403, 200, 404, 200, 404, 404, 404),
+    ("POST", "meetings:schedule"): (302, 403, 409, 404, 409, 404, 404, 404),
+    ("POST", "meetings:cancel"): (302, 403, 422, 404, 422, 404, 404, 404),
+    ("POST", "meetings:mark_held"): (302, 403, 409, 404, 409, 404, 404, 404),
+    ("POST", "meetings:archive"): (302, 403, 409, 404, 409, 404, 404, 404),
+    ("GET", "meetings:my_meetings"): (302, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "meetings:checkin"): (302, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "meetings:attendance_panel"): (302, 200, 200, 404, 200, 404, 404, 404),
+    ("GET", "meetings:checkin_screen"): (302, 403, 200, 404, 200, 404, 404, 404),
+    ("GET", "meetings:checkin_qr"): (302, 403, 200, 404, 200, 404, 404, 404),
+    ("POST", "meetings:leave_request"): (302, 302, 302, 404, 302, 404, 404, 404),
+    ("POST", "meetings:leave_decide"): (302, 403, 302, 404, 302, 404, 404, 404),
+    ("POST", "meetings:mark_attendance"): (302, 403, 302, 404, 302, 404, 404, 404),
+    ("GET", "meetings:records_panel"): (302, 200, 200, 404, 200, 404, 404, 404),
+    ("POST", "meetings:minutes_save"): (302, 403, 302, 404, 302, 404, 404, 404),
+    ("POST", "meetings:amendment_add"): (302, 403, 409, 404, 409, 404, 404, 404),
+    ("POST", "meetings:attachment_upload"): (302, 403, 422, 404, 422, 404, 404, 404),
+    ("GET", "meetings:print"): (302, 403, 200, 404, 200, 404, 404, 404),
+    ("GET", "meetings:attachment"): (302, 403, 200, 404, 200, 404, 404, 404),
+    ("POST", "meetings:attachment_delete"): (302, 403, 302, 404, 302, 404, 404, 404),
+    ("GET", "meetings:talks"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "meetings:talk_create"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "meetings:ledger"): (302, 403, 200, 404, 200, 403, 403, 403),
+    ("GET", "meetings:ledger_export"): (302, 403, 200, 404, 200, 403, 403, 403),
+    ("GET", "meetings:compliance"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "meetings:calendar"): (302, 403, 200, 404, 200, 404, 404, 404),
 }
+
+MEETING_URLS = {
+    "meetings:detail",
+    "meetings:edit",
+    "meetings:schedule",
+    "meetings:cancel",
+    "meetings:mark_held",
+    "meetings:archive",
+    "meetings:attendance_panel",
+    "meetings:checkin_screen",
+    "meetings:checkin_qr",
+    "meetings:leave_request",
+    "meetings:records_panel",
+    "meetings:minutes_save",
+    "meetings:amendment_add",
+    "meetings:attachment_upload",
+    "meetings:print",
+}
+
+
+def a1_meeting(world):
+    """A scheduled meeting of branch_a1 with member1 and a1_other invited."""
+    from cloudbranch.meetings.tests.factories import make_meeting
+
+    return make_meeting(
+        unit=world.branch_a1,
+        created_by=world.users["secretary1"],
+        status="scheduled",
+        invitees=[world.people["member1"], world.people["a1_other"]],
+    )
 
 
 def url_args(world, name: str) -> tuple:
@@ -104,6 +169,27 @@ def url_args(world, name: str) -> tuple:
         return (RoleAssignment.objects.get(user=w.users["secretary1"]).pk,)
     if name in {"accounts:token_revoke", "people:committee_end"}:
         return (987654,)
+    if name in MEETING_URLS:
+        return (a1_meeting(w).pk,)
+    if name in {"meetings:leave_decide", "meetings:mark_attendance"}:
+        return (a1_meeting(w).invitees.get(person=w.people["a1_other"]).pk,)
+    if name in {"meetings:attachment", "meetings:attachment_delete"}:
+        from django.core.files.base import ContentFile
+
+        from cloudbranch.meetings.models import MeetingAttachment
+
+        attachment = MeetingAttachment(
+            meeting=a1_meeting(w),
+            kind="document",
+            original_name="记录.txt",
+            content_type="text/plain",
+            size=3,
+            uploaded_by=w.users["secretary1"],
+        )
+        attachment.file.save("record.txt", ContentFile(b"abc"))
+        return (attachment.pk,)
+    if name == "meetings:calendar":
+        return (w.branch_a1.pk,)
     return ()
 
 
@@ -114,9 +200,13 @@ CASES = [
 ]
 
 
+QUERY = {"meetings:ledger": "?unit={a1}&year=2026", "meetings:ledger_export": "?unit={a1}&year=2026"}
+
+
 @pytest.mark.parametrize(("method", "name", "role", "expected"), CASES)
-def test_role_url_status(client, world, method, name, role, expected):
-    url = reverse(name, args=url_args(world, name))
+def test_role_url_status(client, world, settings, tmp_path, method, name, role, expected):
+    settings.MEDIA_ROOT = tmp_path
+    url = reverse(name, args=url_args(world, name)) + QUERY.get(name, "").format(a1=world.branch_a1.pk)
     if role != "anonymous":
         client.force_login(world.users[role])
     response = client.get(url) if method == "GET" else client.post(url, {})
