@@ -7,6 +7,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from cloudbranch.core.errors import DomainError
+from cloudbranch.core.forms import apply_domain_error
 
 from .forms import DutyForm, ResetPasswordForm, TokenForm, UserCreateForm, UserEditForm, UserFilterForm
 from .permissions import system_admin_required
@@ -23,15 +24,6 @@ from .services import (
 )
 
 PAGE_SIZE = 20
-
-
-def _form_errors(form, exc: DomainError) -> None:
-    """Put a domain error's field messages on the form (unknown fields become non-field errors)."""
-    if not exc.errors:
-        form.add_error(None, exc.message)
-    for err in exc.errors:
-        field = err.get("field")
-        form.add_error(field if field in form.fields else None, err["message"])
 
 
 # ---------------------------------------------------------------- own account
@@ -52,7 +44,7 @@ def token_create(request):
                 actor=request.user, name=form.cleaned_data["name"], days=form.cleaned_data["days"]
             )
         except DomainError as exc:
-            _form_errors(form, exc)
+            apply_domain_error(form, exc)
         else:
             tokens = api_token_list(user=request.user)[:50]
             return render(request, "accounts/profile.html", {"tokens": tokens, "form": TokenForm(), "new_token": clear})
@@ -78,7 +70,7 @@ def password_change(request):
         try:
             user = user_password_change(actor=request.user, new_password=form.cleaned_data["new_password1"])
         except DomainError as exc:
-            _form_errors(form, exc)
+            apply_domain_error(form, exc)
         else:
             update_session_auth_hash(request, user)
             messages.success(request, "密码已修改。")
@@ -110,7 +102,7 @@ def user_create_view(request):
         try:
             user = user_create(actor=request.user, **form.cleaned_data)
         except DomainError as exc:
-            _form_errors(form, exc)
+            apply_domain_error(form, exc)
         else:
             messages.success(request, f"账号“{user.username}”已创建，用户首次登录须修改密码。")
             return redirect("accounts:user_edit", user_id=user.pk)
@@ -142,7 +134,7 @@ def user_edit(request, user_id: int):
         try:
             user_update(actor=request.user, user_id=target.pk, **form.cleaned_data)
         except DomainError as exc:
-            _form_errors(form, exc)
+            apply_domain_error(form, exc)
         else:
             messages.success(request, "账号信息已保存。")
             return redirect("accounts:user_edit", user_id=target.pk)
@@ -161,7 +153,7 @@ def user_reset_password_view(request, user_id: int):
                 actor=request.user, user_id=target.pk, password=form.cleaned_data["password"]
             )
         except DomainError as exc:
-            _form_errors(form, exc)
+            apply_domain_error(form, exc)
         else:
             # Rendered, not redirected: the temporary password must not travel through the
             # messages storage (cookie/session); it is shown this once.
@@ -191,7 +183,7 @@ def user_set_duty_view(request, user_id: int):
         try:
             user_set_duty(actor=request.user, user_id=target.pk, duty=form.cleaned_data["duty"])
         except DomainError as exc:
-            _form_errors(form, exc)
+            apply_domain_error(form, exc)
             messages.error(request, exc.message)
         else:
             messages.success(request, "平台职责已更新。")

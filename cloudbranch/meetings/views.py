@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cloudbranch.core.errors import DomainError
+from cloudbranch.core.forms import apply_domain_error
 from cloudbranch.orgs.models import OrgUnit
 from cloudbranch.orgs.scoping import can, holds, requires_grant
 
@@ -33,18 +34,6 @@ TRANSITION_VIEWS = {
     MeetingStatus.HELD: ("meetings:mark_held", "标记为已召开", "btn-success", "bi-check2-circle"),
     MeetingStatus.ARCHIVED: ("meetings:archive", "归档", "btn-dark", "bi-archive"),
 }
-
-
-def _apply_errors(form, exc: DomainError) -> None:
-    """Put each rule error next to its field; errors without a field on the form go on top."""
-    unplaced = []
-    for error in exc.errors:
-        field = error.get("field")
-        if field in form.fields:
-            form.add_error(field, error["message"])
-        else:
-            unplaced.append(error["message"])
-    form.add_error(None, exc.message if not unplaced else "；".join(unplaced))
 
 
 # --- list ---------------------------------------------------------------------------------
@@ -151,7 +140,7 @@ def meeting_create(request):
             try:
                 meeting = services.meeting_create(actor=request.user, **form.service_kwargs())
             except DomainError as exc:
-                _apply_errors(form, exc)
+                apply_domain_error(form, exc, summary=True)
             else:
                 messages.success(request, f"已创建会议“{meeting.title}”（草稿）。")
                 return redirect("meetings:detail", meeting_id=meeting.pk)
@@ -193,7 +182,7 @@ def meeting_edit(request, meeting_id: int):
             try:
                 services.meeting_update(actor=request.user, meeting_id=meeting.pk, **form.service_kwargs())
             except DomainError as exc:
-                _apply_errors(form, exc)
+                apply_domain_error(form, exc, summary=True)
                 return _render_form(request, form, meeting=meeting, status=exc.status)
             else:
                 messages.success(request, "已保存。" + ("已通知参会人员。" if meeting.status == "scheduled" else ""))
@@ -313,7 +302,7 @@ def theme_create(request):
                 materials=d["materials"],
             )
         except DomainError as exc:
-            _apply_errors(form, exc)
+            apply_domain_error(form, exc, summary=True)
             return _themes_page(request, form, status=exc.status)
         messages.success(request, f"已发布 {theme.month:%Y 年 %m 月}主题“{theme.title}”。")
         return redirect("meetings:themes")

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cloudbranch.core.errors import DomainError
+from cloudbranch.core.forms import apply_domain_error
 from cloudbranch.orgs.scoping import access_by_id, holds, requires_grant
 
 from . import ledger as ledger_mod
@@ -60,12 +61,6 @@ class TalkForm(forms.Form):
         for f in self.fields.values():
             css = "form-select" if isinstance(f.widget, forms.Select) else "form-control"
             f.widget.attrs.setdefault("class", css)
-
-
-def _attach_errors(form, exc: DomainError) -> None:
-    for error in exc.errors or [{"message": exc.message}]:
-        name = error.get("field")
-        form.add_error(name if name in form.fields else None, error["message"])
 
 
 def _int(value) -> int | None:
@@ -155,7 +150,7 @@ def amendment_add(request, meeting_id: int):
             reason=request.POST.get("reason", ""),
         )
     except DomainError as exc:
-        _attach_errors(form, exc)
+        apply_domain_error(form, exc)
         return _refused(request, meeting_id, exc, amendment_form=form)
     return _after_write(request, meeting_id, "更正已追加。")
 
@@ -284,7 +279,7 @@ def talk_create(request):
             try:
                 records.talk_record(actor=user, unit_id=unit.pk, **data)
             except DomainError as exc:
-                _attach_errors(form, exc)
+                apply_domain_error(form, exc)
             else:
                 messages.success(request, "谈心谈话已登记。")
                 return redirect(f"{reverse('meetings:talks')}?unit={unit.pk}")

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cloudbranch.core.errors import DomainError
+from cloudbranch.core.forms import apply_domain_error
 from cloudbranch.orgs.models import OrgUnit
 from cloudbranch.orgs.scoping import access_by_id, can, holds, requires_grant
 
@@ -105,19 +106,6 @@ def person_reveal_id(request, person_id: int):
     return render(request, "people/detail.html#id_number", {"person": person, "clear_id_number": value})
 
 
-def _apply_errors(form: PersonForm, exc: DomainError) -> None:
-    """Put each rule error next to its field; errors without a field on the form go on top."""
-    unplaced = []
-    for error in exc.errors:
-        field = ERROR_FIELD_MAP.get(error.get("field"), error.get("field"))
-        if field in form.fields:
-            form.add_error(field, error["message"])
-        else:
-            unplaced.append(error["message"])
-    if unplaced or not exc.errors:
-        form.add_error(None, "；".join(unplaced) or exc.message)
-
-
 def _render_form(request, form, *, person=None, status=200):
     perm = "people.change_person" if person else "people.add_person"
     if form.is_bound:
@@ -139,7 +127,7 @@ def person_create(request):
             try:
                 person = services.person_create(actor=request.user, **form.service_kwargs())
             except DomainError as exc:
-                _apply_errors(form, exc)
+                apply_domain_error(form, exc, field_map=ERROR_FIELD_MAP)
             else:
                 messages.success(request, f"已为 {person.name} 建档。")
                 return redirect("people:detail", person_id=person.pk)
@@ -162,7 +150,7 @@ def person_edit(request, person_id: int):
             try:
                 services.person_update(actor=request.user, person_id=person.pk, **form.service_kwargs())
             except DomainError as exc:
-                _apply_errors(form, exc)
+                apply_domain_error(form, exc, field_map=ERROR_FIELD_MAP)
             else:
                 messages.success(request, "已保存。")
                 return redirect("people:detail", person_id=person.pk)
@@ -236,7 +224,7 @@ def committee(request, unit_id: int):
                     started_on=data["started_on"],
                 )
             except DomainError as exc:
-                _attach_errors(form, exc)
+                apply_domain_error(form, exc)
             else:
                 messages.success(request, "已登记委员。")
                 return redirect("people:committee", unit_id=unit.pk)
@@ -279,9 +267,3 @@ def get_seat_unit_id(user, seat_id: int) -> int:
     if seat is None:
         raise Http404
     return seat.unit_id
-
-
-def _attach_errors(form, exc: DomainError) -> None:
-    for error in exc.errors or [{"message": exc.message}]:
-        field = error.get("field")
-        form.add_error(field if field in form.fields else None, error["message"])
