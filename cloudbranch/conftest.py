@@ -126,3 +126,26 @@ def _fresh_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _restore_migration_data(request):
+    """A transactional test ends with a flush, which also deletes the rows data migrations
+    loaded (the 2018 compliance rule set). pytest-django runs transactional tests after the
+    others, so only they can meet a flushed database: load the rows again before each one, and
+    forget the per-process rules cache (a live server's thread shares it)."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames) or (marker and marker.kwargs.get("transaction"))
+    )
+    if transactional:
+        import importlib
+
+        from django.apps import apps
+
+        from cloudbranch.meetings import compliance
+
+        request.getfixturevalue("transactional_db")
+        importlib.import_module("cloudbranch.meetings.migrations.0002_default_rules").load(apps, None)
+        compliance.clear_rules_cache()
+    yield
