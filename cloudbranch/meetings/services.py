@@ -182,6 +182,15 @@ def _joint_units(actor, unit: OrgUnit, ids) -> list[OrgUnit]:
             "联合组织须为您有权组织会议的党组织",
             errors=[_error("joint_units", f"有 {len(missing)} 个联合组织不在您的管理范围内")],
         )
+    # A unit inside the host (its own Party group) or above it already takes part through the
+    # host: counting the meeting again for it would double its compliance.
+    related = [u for u in units.values() if u.path.startswith(unit.path) or unit.path.startswith(u.path)]
+    if related:
+        names = "、".join(u.name for u in related)
+        raise DomainError(
+            "联合组织须为主办组织以外的其他组织",
+            errors=[_error("joint_units", f"{names}是主办组织的上级或下级组织，不能作为联合组织")],
+        )
     return [units[i] for i in ids]
 
 
@@ -545,10 +554,11 @@ def allowed_transitions(user, meeting: Meeting) -> list[str]:
     """The lifecycle moves the user may make on the meeting now (for the page's buttons)."""
     if not can(user, "meetings.change_meeting", meeting.unit):
         return []
+    started = meeting.starts_at <= timezone.now()
     return [
         s
         for s in (MeetingStatus.SCHEDULED, MeetingStatus.HELD, MeetingStatus.ARCHIVED, MeetingStatus.CANCELLED)
-        if s in TRANSITIONS[meeting.status]
+        if s in TRANSITIONS[meeting.status] and (s != MeetingStatus.HELD or started)
     ]
 
 

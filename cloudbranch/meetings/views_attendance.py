@@ -40,6 +40,9 @@ def _panel_context(request, meeting, mine, *, error: str = "", form_errors: dict
             and mine.status not in (AttendanceStatus.PRESENT, AttendanceStatus.LEAVE_APPROVED)
         ),
         "meeting_open": meeting.status in attendance.OPEN_STATUSES,
+        # Once held, whoever neither checked in nor had leave approved counts as absent (as the
+        # summary counts them), whatever their row still says.
+        "meeting_over": meeting.status in (MeetingStatus.HELD, MeetingStatus.ARCHIVED),
         "Status": AttendanceStatus,
     }
     context["summary"] = attendance.attendance_summary(meeting)

@@ -85,7 +85,9 @@ def _detail_url(meeting_id: int) -> str:
         return reverse("meetings:print", args=[meeting_id])
 
 
-def _panel(request, meeting, *, minutes_form=None, amendment_form=None, upload_error="", error="", status=200):
+def _panel(
+    request, meeting, *, minutes_form=None, amendment_form=None, upload_error="", error="", notice="", status=200
+):
     record = records.meeting_record(request.user, meeting)
     context = {
         "meeting": meeting,
@@ -95,6 +97,7 @@ def _panel(request, meeting, *, minutes_form=None, amendment_form=None, upload_e
         "amendment_form": amendment_form or AmendmentForm(),
         "upload_error": upload_error,
         "error": error,
+        "notice": notice,
     }
     return render(request, "meetings/records_panel.html", context, status=status)
 
@@ -102,7 +105,7 @@ def _panel(request, meeting, *, minutes_form=None, amendment_form=None, upload_e
 def _after_write(request, meeting_id: int, message: str):
     if request.htmx:
         meeting = records.access_meeting(request.user, meeting_id)
-        return _panel(request, meeting, error="")
+        return _panel(request, meeting, notice=message)
     messages.success(request, message)
     return redirect(_detail_url(meeting_id))
 

@@ -459,3 +459,20 @@ def test_theme_publish_needs_the_grant(world):
         ).unit
         == world.branch_a1
     )
+
+
+def test_joint_unit_cannot_be_inside_or_above_the_host(world):
+    starts = timezone.now() + datetime.timedelta(days=2)
+    for joint in (world.group_a1, world.college_a):
+        with pytest.raises(DomainError) as exc:
+            services.meeting_create(
+                actor=world.users["admin"],
+                unit_id=world.branch_a1.pk,
+                kind="themed_day",
+                title="联合主题党日",
+                starts_at=starts,
+                ends_at=starts + datetime.timedelta(hours=2),
+                place="活动室",
+                joint_unit_ids=[joint.pk],
+            )
+        assert exc.value.errors[0]["field"] == "joint_units"
