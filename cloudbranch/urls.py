@@ -11,6 +11,7 @@ urlpatterns = [
     path("people/import/", include("cloudbranch.people.import_urls")),
     path("people/", include("cloudbranch.people.urls")),
     path("meetings/", include("cloudbranch.meetings.urls")),
+    path("fees/", include("cloudbranch.fees.urls")),
     path("audit/", include("cloudbranch.audit.urls")),
     path("notifications/", include("cloudbranch.notifications.urls")),
     path("api/", api_urls()),

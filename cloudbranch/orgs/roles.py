@@ -42,6 +42,11 @@ _RUN_MEETINGS = _SEE_MEETINGS | {
 }
 _PUBLISH_THEMES = {"meetings.add_monthlytheme"}
 
+# Dues (fees app): the fee collector records; the secretary approves; reports for managers.
+_SEE_DUES = {"fees.view_bill", "fees.view_duesbase", "fees.view_ledgerentry"}
+_COLLECT_DUES = _SEE_DUES | {"fees.change_duesbase", "fees.add_ledgerentry", "fees.view_report"}
+_APPROVE_DUES = _COLLECT_DUES | {"fees.approve_dues", "fees.view_arrearscase", "fees.change_arrearscase"}
+
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ORG_ADMIN: frozenset(
         _READ_UNITS
@@ -50,6 +55,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | {"people.view_sensitive"}
         | _RUN_MEETINGS
         | _PUBLISH_THEMES
+        | _APPROVE_DUES
+        | {"fees.reconcile"}
     ),
     Role.COMMITTEE_SECRETARY: frozenset(
         _READ_UNITS
@@ -57,15 +64,16 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _MANAGE_PEOPLE
         | _RUN_MEETINGS
         | _PUBLISH_THEMES
+        | _APPROVE_DUES
     ),
     Role.BRANCH_SECRETARY: frozenset(
-        _READ_UNITS | {"orgs.add_orgunit", "orgs.view_roleassignment"} | _MANAGE_PEOPLE | _RUN_MEETINGS
+        _READ_UNITS | {"orgs.add_orgunit", "orgs.view_roleassignment"} | _MANAGE_PEOPLE | _RUN_MEETINGS | _APPROVE_DUES
     ),
     Role.ORGANIZATION_OFFICER: frozenset(_READ_UNITS | _MANAGE_PEOPLE | _RUN_MEETINGS),
     Role.PUBLICITY_OFFICER: frozenset(_READ_UNITS | _READ_PEOPLE | _SEE_MEETINGS | _PUBLISH_THEMES),
     Role.DISCIPLINE_OFFICER: frozenset(_READ_UNITS | _READ_PEOPLE | _SEE_MEETINGS | {"meetings.view_talk"}),
     Role.STUDY_OFFICER: frozenset(_READ_UNITS | _READ_PEOPLE | _SEE_MEETINGS),
-    Role.FEE_COLLECTOR: frozenset(_READ_UNITS | _READ_PEOPLE | _SEE_MEETINGS),
+    Role.FEE_COLLECTOR: frozenset(_READ_UNITS | _READ_PEOPLE | _SEE_MEETINGS | _COLLECT_DUES),
     # A member sees their branch's public information and their own record (own record via
     # people.selectors.own_person, not via a subtree grant).
     # Members see their branch's meetings and themes; what they may do in a meeting (leave,

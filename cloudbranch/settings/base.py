@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "cloudbranch.orgs",
     "cloudbranch.people",
     "cloudbranch.meetings",
+    "cloudbranch.fees",
     "cloudbranch.notifications",
     "cloudbranch.portal",
     "cloudbranch.demo",
