@@ -40,7 +40,10 @@ step "check (prod settings)" env CLOUDBRANCH_ENV=prod DJANGO_SETTINGS_MODULE=clo
   SECRET_KEY=check-only-not-a-real-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz \
   CLOUDBRANCH_DATA_DIR="$scratch" "$BIN/python" manage.py check --deploy --fail-level ERROR
 # The suite proper on SQLite, two workers (each gets its own in-memory test database).
-step "pytest (SQLite)" env -u DATABASE_URL "$BIN/pytest" -n 2 -m "not postgres and not browser" -q
+step "pytest (SQLite)" env -u DATABASE_URL "$BIN/pytest" -n 2 -m "not postgres and not browser and not slow" -q
+# Timing tests (import of 10,000 rows, compliance roll-up, bill generation) run alone, one
+# process, so that the parallel pass does not steal their CPU and make them flaky.
+step "pytest (timings)" env -u DATABASE_URL "$BIN/pytest" -p no:xdist -m "slow and not postgres and not browser" -q -s
 # Browser journeys start a live server and Chromium; one process keeps them predictable.
 step "pytest (browser)" env -u DATABASE_URL "$BIN/pytest" -m "browser and not postgres" -q
 step "pytest (PostgreSQL)" bash scripts/test-postgres.sh

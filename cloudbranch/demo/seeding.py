@@ -5,7 +5,9 @@ Bulk writes: units level by level (``bulk_create``, then the materialized paths 
 ``PersonEvent`` "created" rows, committee seats. One audit row ``demo.seed`` holds the counts.
 Idempotent: if the root committee's code exists, nothing but missing demo accounts is written
 (and a year of organizational life, see ``life.py``, if no meeting exists under the root yet:
-a database seeded before meetings existed gets them once, with a ``demo.seed.meetings`` audit row).
+a database seeded before meetings existed gets them once, with a ``demo.seed.meetings`` audit row;
+likewise two years of dues, see ``fees_demo.py``, if no bill exists under the root yet, with a
+``demo.seed.fees`` audit row).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from cloudbranch.people import crypto, idcard
 from cloudbranch.people.choices import Category, CommitteePosition, PersonEventKind, PoliticalStatus
 from cloudbranch.people.models import CommitteeMembership, Person, PersonEvent
 
-from . import life
+from . import fees_demo, life
 from .generator import ROOT_CODES, SCALES, Batch, ScaleParams, generate
 
 logger = logging.getLogger(__name__)
@@ -62,6 +64,8 @@ class SeedResult:
     existing_scale: str | None = None
     life: dict | None = None  # counts of the year of organizational life written by this run
     life_skipped: bool = False  # no organization administrator account to create the meetings
+    fees: dict | None = None  # counts of the two years of dues written by this run
+    fees_skipped: bool = False  # no organization administrator account to record them
     foreign_root: bool = False  # the root code is taken by a committee seed_demo did not create
 
 
@@ -105,6 +109,25 @@ def _seed_life(root: OrgUnit, *, seed: int, today: datetime.date) -> tuple[dict 
     return life.seed_life(root, seed=seed, today=today, now=_life_now(today), creator=creator), False
 
 
+def _seed_fees(root: OrgUnit, *, seed: int, today: datetime.date) -> tuple[dict | None, bool]:
+    """Two years of dues under ``root`` unless some bill exists there already.
+    Returns (counts or None, skipped for want of an administrator account)."""
+    if fees_demo.has_bills(root):
+        return None, False
+    creator = life.default_creator(root)
+    if creator is None:
+        return None, True
+    counts = fees_demo.seed_fees(
+        root,
+        seed=seed,
+        today=today,
+        now=_life_now(today),
+        creator=creator,
+        demo=demo_units(root, province=_is_province(root)),
+    )
+    return counts, False
+
+
 def seed(
     *,
     scale: str = "demo",
@@ -131,6 +154,7 @@ def seed(
                 return SeedResult(root=root, created=False, scale=scale, foreign_root=True)
             accounts = ensure_demo_accounts(root, province=_is_province(root)) if make_accounts else []
             life_counts, life_skipped = _seed_life(root, seed=event.get("seed", seed), today=today)
+            fees_counts, fees_skipped = _seed_fees(root, seed=event.get("seed", seed), today=today)
             created = [a.username for a in accounts if a.created]
             if created:
                 sent = seed_notifications(root, created, province=_is_province(root))
@@ -140,7 +164,7 @@ def seed(
                     target=root,
                     changes={"scale": existing, "accounts_created": created, "notifications": sent},
                 )
-            if life_counts:
+            if life_counts or fees_counts:
                 refresh_planner_statistics()
             return SeedResult(
                 root=root,
@@ -151,6 +175,8 @@ def seed(
                 existing_scale=existing,
                 life=life_counts,
                 life_skipped=life_skipped,
+                fees=fees_counts,
+                fees_skipped=fees_skipped,
             )
 
         writer = _Writer(now=timezone.now())
@@ -163,6 +189,7 @@ def seed(
         counts = {**writer.counts, "accounts": len(created), "notifications": sent}
         audit_record(actor=None, action=SEED_ACTION, target=root, changes={"scale": scale, "seed": seed, **counts})
         life_counts, life_skipped = _seed_life(root, seed=seed, today=today)
+        fees_counts, fees_skipped = _seed_fees(root, seed=seed, today=today)
     refresh_planner_statistics()
     return SeedResult(
         root=root,
@@ -173,6 +200,8 @@ def seed(
         accounts_refused=with_accounts and not make_accounts,
         life=life_counts,
         life_skipped=life_skipped,
+        fees=fees_counts,
+        fees_skipped=fees_skipped,
     )
 
 
@@ -351,6 +380,24 @@ def ensure_demo_accounts(root: OrgUnit, *, province: bool = False) -> list[Accou
         )
         return seat.person if seat else _free_full_member(Person.objects.filter(unit=branch))
 
+    def fee_collector_person(branch):
+        """A full member of the branch committee other than the secretary (the organization officer
+        usually collects dues), else any full member without an account."""
+        seat = (
+            CommitteeMembership.objects.filter(
+                unit=branch,
+                ended_on__isnull=True,
+                person__user__isnull=True,
+                person__political_status=PoliticalStatus.FULL,
+                person__roster_status="active",
+            )
+            .exclude(position=CommitteePosition.SECRETARY)
+            .select_related("person")
+            .order_by("id")
+            .first()
+        )
+        return seat.person if seat else _free_full_member(Person.objects.filter(unit=branch))
+
     specs = [
         ("admin", "组织部管理员", Duty.NONE, Role.ORG_ADMIN, root, None),
         ("sysadmin", "系统管理员", Duty.SYSTEM, None, None, None),
@@ -378,6 +425,7 @@ def ensure_demo_accounts(root: OrgUnit, *, province: bool = False) -> list[Accou
             branch1,
             lambda: _free_full_member(Person.objects.filter(unit=branch1, committee_memberships__isnull=True)),
         ),
+        ("collector1", None, Duty.NONE, Role.FEE_COLLECTOR, branch1, lambda: fee_collector_person(branch1)),
     ]
     rows: list[AccountRow] = []
     for username, display_name, duty, role, unit, find_person in specs:

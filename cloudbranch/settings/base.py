@@ -171,6 +171,12 @@ NOTIFICATION_CHANNELS = env_list(
     "cloudbranch.notifications.channels.InboxChannel,cloudbranch.notifications.channels.EmailChannel",
 )
 
+# Dues payment providers: dotted paths to classes implementing cloudbranch.fees.providers.PaymentProvider
+# (WeChat Pay, Alipay, the bank plug in here). The sandbox signs its callbacks with its own key.
+FEES_PROVIDERS = env_list("FEES_PROVIDERS", "cloudbranch.fees.providers.SandboxProvider")
+FEES_SANDBOX_SECRET = env("FEES_SANDBOX_SECRET") or read_or_create_secret(DATA_DIR / "fees_sandbox_secret")
+FEES_ORDER_MINUTES = int(env("FEES_ORDER_MINUTES", "30"))
+
 NINJA_PAGINATION_CLASS = "cloudbranch.core.pagination.BoundedPageNumberPagination"
 NINJA_PAGINATION_PER_PAGE = 20
 NINJA_MAX_PER_PAGE_SIZE = 100

@@ -13,6 +13,7 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 AUDIT_DB_GUARD = False
 FIELD_ENCRYPTION_KEYS = ["n0Bz3j4Qb6cY7k1XWq2m9S8vT5rU0pLhGfEdCbA1234="]
 FIELD_HASH_KEY = "test-hash-key"
+FEES_SANDBOX_SECRET = "test-sandbox-secret"
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {
     **STORAGES,  # noqa: F405

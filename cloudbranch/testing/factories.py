@@ -66,7 +66,8 @@ class PersonFactory(factory.django.DjangoModelFactory):
     political_status = "full"
     joined_on = datetime.date(2015, 6, 1)
     confirmed_on = datetime.date(2016, 6, 1)
-    birth_date = factory.LazyAttribute(lambda o: datetime.date(1990, 1, 1) + datetime.timedelta(days=o.seq % 3000))
+    # Born 1985-1993: adults before any date the import and rule tests use (e.g. applying in 2014).
+    birth_date = factory.LazyAttribute(lambda o: datetime.date(1985, 1, 1) + datetime.timedelta(days=o.seq % 3000))
     phone = factory.Sequence(lambda n: f"138{n:08d}")
 
     @classmethod

@@ -105,7 +105,70 @@ MATRIX = {
     ("GET", "meetings:ledger_export"): (302, 403, 200, 404, 200, 403, 403, 403),
     ("GET", "meetings:compliance"): (302, 403, 200, 200, 200, 403, 403, 403),
     ("GET", "meetings:calendar"): (302, 403, 200, 404, 200, 404, 404, 404),
+    # Dues. Objects: a declared base, an open bill and a cash payment of a1_other, and member1's
+    # own open bill with an online order. A member sees his own dues only.
+    ("GET", "fees:bases"): (302, 200, 200, 200, 200, 403, 403, 403),
+    ("GET", "fees:base_declare"): (302, 200, 200, 200, 200, 403, 403, 403),
+    ("POST", "fees:base_import"): (302, 403, 302, 302, 302, 403, 403, 403),
+    ("POST", "fees:base_decide"): (302, 404, 302, 404, 302, 404, 404, 404),
+    ("GET", "fees:bills"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("POST", "fees:bill_generate"): (302, 403, 302, 302, 302, 403, 403, 403),
+    ("POST", "fees:bill_exempt"): (302, 404, 302, 404, 302, 404, 404, 404),
+    ("GET", "fees:my_dues"): (302, 200, 200, 200, 200, 200, 200, 200),
+    ("POST", "fees:pay"): (302, 422, 422, 422, 422, 422, 422, 422),
+    ("GET", "fees:order"): (302, 200, 404, 404, 404, 404, 404, 404),
+    ("GET", "fees:sandbox_checkout"): (302, 200, 404, 404, 404, 404, 404, 404),
+    ("POST", "fees:callback"): (400, 400, 400, 400, 400, 400, 400, 400),
+    ("GET", "fees:receipt"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("POST", "fees:reverse"): (302, 404, 302, 404, 302, 404, 404, 404),
+    ("GET", "fees:offline"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "fees:entries"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "fees:report"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "fees:report_export"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "fees:arrears"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("POST", "fees:arrears_decide"): (302, 404, 422, 404, 422, 404, 404, 404),
+    ("GET", "fees:reconcile"): (302, 403, 403, 403, 200, 403, 403, 403),
 }
+
+
+def dues_objects(world) -> dict:
+    """A declared base, an open bill and a cash payment of a1_other, member1's own open bill
+    with an online order, and an arrears case, all in branch_a1."""
+    import datetime
+
+    from cloudbranch.fees import payments
+    from cloudbranch.fees.models import ArrearsCase
+    from cloudbranch.fees.tests.factories import make_base
+    from cloudbranch.fees.tests.payments_support import make_bill
+
+    other, member = world.people["a1_other"], world.people["member1"]
+    base = make_base(other, by=world.users["secretary1"], status="declared")
+    bill = make_bill(other, datetime.date(2026, 10, 1))
+    paid = make_bill(other, datetime.date(2026, 9, 1))
+    entry = payments.offline_payment(
+        actor=world.users["admin"],
+        bill_ids=[paid.pk],
+        method="cash",
+        receipt_no="R0001",
+        paid_on=datetime.date(2026, 9, 5),
+    )[0]
+    order = payments.order_create(
+        actor=world.users["member1"], bill_ids=[make_bill(member, datetime.date(2026, 10, 1)).pk]
+    )
+    case = ArrearsCase.objects.create(
+        person=other, unit=world.branch_a1, first_month=datetime.date(2026, 1, 1), months=6
+    )
+    return {
+        "fees:base_decide": (base.pk,),
+        "fees:bill_exempt": (bill.pk,),
+        "fees:receipt": (entry.pk,),
+        "fees:reverse": (entry.pk,),
+        "fees:order": (order.order_no,),
+        "fees:sandbox_checkout": (order.order_no,),
+        "fees:arrears_decide": (case.pk,),
+        "fees:callback": ("sandbox",),
+    }
+
 
 MEETING_URLS = {
     "meetings:detail",
@@ -190,6 +253,8 @@ def url_args(world, name: str) -> tuple:
         return (attachment.pk,)
     if name == "meetings:calendar":
         return (w.branch_a1.pk,)
+    if name.startswith("fees:"):
+        return dues_objects(w).get(name, ())
     return ()
 
 

@@ -204,7 +204,17 @@ def test_demo_accounts_and_roles():
     run(*SMALL)
     User = get_user_model()
     users = {u.username: u for u in User.objects.all()}
-    assert set(users) == {"admin", "sysadmin", "secadmin", "auditor", "college1", "secretary1", "secretary2", "member1"}
+    assert set(users) == {
+        "admin",
+        "sysadmin",
+        "secadmin",
+        "auditor",
+        "college1",
+        "secretary1",
+        "secretary2",
+        "member1",
+        "collector1",
+    }
     assert all(u.check_password("demo12345") for u in users.values())
 
     def roles(username):
@@ -221,7 +231,8 @@ def test_demo_accounts_and_roles():
     assert roles("secretary2") == {(Role.BRANCH_SECRETARY, s2.code)}
     assert roles("college1") == {(Role.COMMITTEE_SECRETARY, s1.parent.code)}
     assert roles("member1") == {(Role.MEMBER, s1.code)}
-    for name, unit in (("secretary1", s1), ("secretary2", s2), ("member1", s1)):
+    assert roles("collector1") == {(Role.FEE_COLLECTOR, s1.code)}
+    for name, unit in (("secretary1", s1), ("secretary2", s2), ("member1", s1), ("collector1", s1)):
         person = Person.objects.get(user=users[name])
         assert person.unit_id == unit.pk and person.political_status == PoliticalStatus.FULL
         assert users[name].display_name == person.name
@@ -241,7 +252,7 @@ def test_accounts_refused_without_debug_then_created_when_allowed():
 
     with override_settings(DEBUG=False, DEMO_ALLOW_WITHOUT_DEBUG=True):
         out, err = run(*SMALL)
-    assert get_user_model().objects.count() == 8
+    assert get_user_model().objects.count() == 9
     assert "secretary1" in out and not err
     assert AuditEvent.objects.filter(action="demo.seed").count() == 2
     assert Person.objects.count() == 400

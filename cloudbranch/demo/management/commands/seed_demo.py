@@ -6,7 +6,8 @@ demo ≈ 12 colleges, 80 branches, 3,000 people; university ≈ 800 branches, 40
 province ≈ 10 universities, 8,000 branches, 200,000 people. Running it again finds the root
 committee by its code and only adds missing demo accounts. The same ``--seed`` gives the same
 names, codes, ID numbers and tree. A year of organizational life (themes, meetings with
-attendance and minutes, talks) is added once, also to a database seeded before it existed. Demo accounts (password ``CLOUDBRANCH_DEMO_PASSWORD``,
+attendance and minutes, talks) and two years of dues (bases, bills, payments, arrears, one reversal)
+are added once each, also to a database seeded before they existed. Demo accounts (password ``CLOUDBRANCH_DEMO_PASSWORD``,
 default ``demo12345``) are created only with DEBUG on or ``CLOUDBRANCH_DEMO_ALLOW=1``.
 """
 
@@ -79,6 +80,18 @@ class Command(BaseCommand):
                 self.style.WARNING(
                     "未生成组织生活数据：需要演示账号 admin 作为创建人。创建演示账号后重新运行即可补上。"
                 )
+            )
+        if result.fees:
+            c = result.fees
+            self.stdout.write(
+                f"{'已生成' if result.created else '已补充生成'}两年的党费数据：党员 {c['members']} 名，缴费基数 {c['bases']} 条，"
+                f"账单 {c['bills']} 张（已缴 {c.get('bills_paid', 0)}，待缴 {c.get('bills_open', 0)}，免缴 {c.get('bills_exempt', 0)}），"
+                f"在线支付订单 {c.get('orders', 0)} 笔，台账记录 {c.get('entries', 0)} 条，"
+                f"待处理欠缴 {c.get('arrears_cases', 0)} 人，用时 {c['seconds']:.1f} 秒。"
+            )
+        elif result.fees_skipped:
+            self.stderr.write(
+                self.style.WARNING("未生成党费数据：需要演示账号 admin 作为记录人。创建演示账号后重新运行即可补上。")
             )
         if result.accounts_refused:
             self.stderr.write(
