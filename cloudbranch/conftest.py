@@ -131,7 +131,7 @@ def _fresh_cache():
 @pytest.fixture(autouse=True)
 def _restore_migration_data(request):
     """A transactional test ends with a flush, which also deletes the rows data migrations
-    loaded (the 2018 compliance rule set). pytest-django runs transactional tests after the
+    loaded (the 2018 compliance rule set, the 2008 dues brackets). pytest-django runs transactional tests after the
     others, so only they can meet a flushed database: load the rows again before each one, and
     forget the per-process rules cache (a live server's thread shares it)."""
     marker = request.node.get_closest_marker("django_db")
@@ -143,9 +143,15 @@ def _restore_migration_data(request):
 
         from django.apps import apps
 
+        from cloudbranch.fees import standards
         from cloudbranch.meetings import compliance
 
         request.getfixturevalue("transactional_db")
-        importlib.import_module("cloudbranch.meetings.migrations.0002_default_rules").load(apps, None)
+        for migration in (
+            "cloudbranch.meetings.migrations.0002_default_rules",
+            "cloudbranch.fees.migrations.0002_brackets_2008",
+        ):
+            importlib.import_module(migration).load(apps, None)
         compliance.clear_rules_cache()
+        standards.clear_cache()
     yield

@@ -26,7 +26,9 @@ _NET = Coalesce(Sum("entries__amount"), Value(ZERO), output_field=DecimalField(m
 
 
 def _sum(qs) -> Decimal:
-    return qs.aggregate(total=Coalesce(Sum("amount"), Value(ZERO), output_field=DecimalField(max_digits=12, decimal_places=2)))["total"]
+    return qs.aggregate(
+        total=Coalesce(Sum("amount"), Value(ZERO), output_field=DecimalField(max_digits=12, decimal_places=2))
+    )["total"]
 
 
 def paid_for_bill(bill) -> Decimal:
@@ -82,8 +84,16 @@ def member_year_summary(person, year: int) -> list[dict]:
         .order_by()
         .values("month")
         .annotate(
-            paid=Coalesce(Sum("amount", filter=Q(bill__isnull=False)), Value(ZERO), output_field=DecimalField(max_digits=12, decimal_places=2)),
-            voluntary=Coalesce(Sum("amount", filter=Q(bill__isnull=True)), Value(ZERO), output_field=DecimalField(max_digits=12, decimal_places=2)),
+            paid=Coalesce(
+                Sum("amount", filter=Q(bill__isnull=False)),
+                Value(ZERO),
+                output_field=DecimalField(max_digits=12, decimal_places=2),
+            ),
+            voluntary=Coalesce(
+                Sum("amount", filter=Q(bill__isnull=True)),
+                Value(ZERO),
+                output_field=DecimalField(max_digits=12, decimal_places=2),
+            ),
         )
     )
     for row in rows:

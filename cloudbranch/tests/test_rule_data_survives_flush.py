@@ -3,6 +3,7 @@ and conftest loads them again. Both tests are transactional so pytest-django kee
 
 import pytest
 
+from cloudbranch.fees.models import DuesBracket
 from cloudbranch.meetings.models import ComplianceRule
 
 
@@ -14,3 +15,4 @@ def test_a_transactional_test_flushes():
 @pytest.mark.django_db(transaction=True)
 def test_b_rules_are_there_afterwards():
     assert ComplianceRule.objects.filter(rule_set="2018").count() == 6
+    assert DuesBracket.objects.filter(rule_set="2008").count() == 8
