@@ -20,6 +20,7 @@ from django.db.models.functions import Coalesce
 
 from .choices import BillStatus, EntryKind, OrderStatus
 from .models import Bill, LedgerEntry, PaymentOrder
+from .money import to_fen
 
 ZERO = Decimal("0.00")
 _NET = Coalesce(Sum("entries__amount"), Value(ZERO), output_field=DecimalField(max_digits=14, decimal_places=2))
@@ -109,8 +110,8 @@ def member_year_summary(person, year: int) -> list[dict]:
                 "month": month,
                 "status": bill["status"] if bill else "",
                 "due": due,
-                "paid": e.get("paid", ZERO),
-                "voluntary": e.get("voluntary", ZERO),
+                "paid": to_fen(e.get("paid", ZERO)),
+                "voluntary": to_fen(e.get("voluntary", ZERO)),
             }
         )
     return out

@@ -26,6 +26,7 @@ from cloudbranch.people.selectors import own_person
 from . import ledger, payments
 from .choices import BillStatus, EntryKind, OrderStatus, PaymentMethod
 from .models import Bill, LedgerEntry
+from .money import to_fen
 from .providers import get_provider
 
 PAGE_SIZE = 20
@@ -53,9 +54,10 @@ def _my_dues_context(request, person, *, error: str = "", errors: list | None = 
         open_total=sum((b.amount_due for b in open_bills), ledger.ZERO),
         history=Paginator(history, PAGE_SIZE).get_page(request.GET.get("page")),
         summary=summary,
-        summary_due=sum((r["due"] for r in summary), ledger.ZERO),
-        summary_paid=sum((r["paid"] for r in summary), ledger.ZERO),
-        summary_voluntary=sum((r["voluntary"] for r in summary), ledger.ZERO),
+        # SQLite sums decimals as floats; every figure shown goes back to the fen.
+        summary_due=to_fen(sum((r["due"] for r in summary), ledger.ZERO)),
+        summary_paid=to_fen(sum((r["paid"] for r in summary), ledger.ZERO)),
+        summary_voluntary=to_fen(sum((r["voluntary"] for r in summary), ledger.ZERO)),
         years=range(today.year, today.year - 5, -1),
     )
     return context

@@ -205,7 +205,7 @@ def test_member_pays_online_collector_records_cash_report_counts_both(
     if last_month.year == this_month.year:  # the year summary: both months due and paid, in yuan and fen
         expect(phone.locator("#year-summary tfoot")).to_contain_text("80.00")
     this_row = phone.locator("#year-summary tbody tr").nth(this_month.month - 1)
-    expect(this_row.locator("td")).to_have_text([re.compile(rf"^\s*{this_month.month} 月"), "40.00", "40.00", "0.00"])
+    expect(this_row.locator("td")).to_have_text([re.compile(rf"^\s*{this_month.month}月"), "40.00", "40.00", "0.00"])
     _fits_phone(phone)
     screenshot(phone, "dues-05-my-dues-paid-phone")
 
