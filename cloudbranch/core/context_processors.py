@@ -1,8 +1,9 @@
-from django.urls import NoReverseMatch, reverse
+from django.utils.functional import SimpleLazyObject
 
 
 def navigation(request):
-    """Menu entries the user can use (only those); computed lazily so anonymous pages pay nothing."""
+    """Menu entries the user can use (only those), split into the main menu and the user's own
+    pages (我的); computed lazily, once, so anonymous pages pay nothing."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
@@ -12,11 +13,8 @@ def navigation(request):
 
         return menu_for(user, request.path)
 
-    return {"nav_items": items}
-
-
-def safe_reverse(name: str) -> str:
-    try:
-        return reverse(name)
-    except NoReverseMatch:
-        return "#"
+    menu = SimpleLazyObject(items)
+    return {
+        "nav_items": SimpleLazyObject(lambda: [i for i in menu if not i["personal"]]),
+        "nav_personal": SimpleLazyObject(lambda: [i for i in menu if i["personal"]]),
+    }

@@ -17,6 +17,8 @@ class MenuEntry:
     icon: str
     order: int
     visible: Callable[[object], bool]
+    # The user's own things (my record, my meetings, my dues) go under one "我的" menu.
+    personal: bool = False
 
 
 _entries: dict[str, MenuEntry] = {}
@@ -30,7 +32,14 @@ def menu_for(user, path: str = "") -> list[dict]:
     """The entries ``user`` may open, in order; the one whose URL is the longest prefix of
     ``path`` is marked active (so /people/me/ lights 我的档案, not also 人员名册)."""
     items = [
-        {"key": e.key, "label": e.label, "url": reverse(e.url_name), "icon": e.icon, "active": False}
+        {
+            "key": e.key,
+            "label": e.label,
+            "url": reverse(e.url_name),
+            "icon": e.icon,
+            "active": False,
+            "personal": e.personal,
+        }
         for e in sorted(_entries.values(), key=lambda e: e.order)
         if e.visible(user)
     ]

@@ -16,4 +16,4 @@ class FeesConfig(AppConfig):
             return has_person(user)
 
         register(MenuEntry("fees", "党费", "fees:bills", "bi-cash-coin", 40, lambda u: holds(u, "fees.view_bill")))
-        register(MenuEntry("fees_mine", "我的党费", "fees:my_dues", "bi-wallet2", 76, has_person))
+        register(MenuEntry("fees_mine", "我的党费", "fees:my_dues", "bi-wallet2", 76, has_person, personal=True))

@@ -43,5 +43,6 @@ class MeetingsConfig(AppConfig):
                 "bi-person-check",
                 75,
                 has_person,
+                personal=True,
             )
         )

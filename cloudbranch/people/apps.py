@@ -29,5 +29,5 @@ class PeopleConfig(AppConfig):
         register(
             MenuEntry("people", "人员名册", "people:list", "bi-people", 20, lambda u: holds(u, "people.view_person"))
         )
-        register(MenuEntry("people_own", "我的档案", "people:own", "bi-person-vcard", 80, has_person))
+        register(MenuEntry("people_own", "我的档案", "people:own", "bi-person-vcard", 80, has_person, personal=True))
         register(MenuEntry("people_warnings", "预警", "people:warnings", "bi-exclamation-triangle", 25, sees_warnings))

@@ -66,5 +66,8 @@ def home_for(user) -> Home:
         "tree": holds(user, "orgs.view_orgunit"),
         "import": holds(user, "people.import_person"),
         "create": holds(user, "people.add_person"),
+        "meeting": holds(user, "meetings.add_meeting"),
+        "bills": holds(user, "fees.view_bill"),
+        "mine": home.own_person is not None,
     }
     return home
