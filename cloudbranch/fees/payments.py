@@ -115,6 +115,18 @@ def _expire_orders_holding(bills, *, actor, reason: str) -> None:
         )
 
 
+def _require_open(bills: list[Bill], message: str) -> None:
+    """Refuse (409) when any of the bills is already paid or exempt, naming each such month."""
+    closed = [b for b in bills if b.status != BillStatus.OPEN]
+    if closed:
+        raise ConflictError(
+            message,
+            errors=[
+                {"field": "bill_ids", "message": f"{_month_label(b.month)}：{b.get_status_display()}"} for b in closed
+            ],
+        )
+
+
 def order_create(*, actor, bill_ids, provider: str | None = None) -> PaymentOrder:
     """An online order for some of the member's own open bills (several months at once).
 
@@ -137,15 +149,7 @@ def order_create(*, actor, bill_ids, provider: str | None = None) -> PaymentOrde
         bills = list(Bill.objects.select_for_update().filter(pk__in=ids, person=person).order_by("month", "pk"))
         if len(bills) != len(ids):
             raise Http404
-        closed = [b for b in bills if b.status != BillStatus.OPEN]
-        if closed:
-            raise ConflictError(
-                "所选账单中有已缴或免缴的月份，请刷新后重试。",
-                errors=[
-                    {"field": "bill_ids", "message": f"{_month_label(b.month)}：{b.get_status_display()}"}
-                    for b in closed
-                ],
-            )
+        _require_open(bills, "所选账单中有已缴或免缴的月份，请刷新后重试。")
         amount = sum((b.amount_due for b in bills), Decimal("0.00"))
         if amount <= 0:
             raise DomainError("应缴金额为零，无需支付。")
@@ -500,15 +504,7 @@ def offline_payment(*, actor, bill_ids, method: str, receipt_no: str, paid_on) -
             raise DomainError(
                 "一次只能为一名党员登记缴费。", errors=[{"field": "bill_ids", "message": "账单属于多名党员"}]
             )
-        closed = [b for b in bills if b.status != BillStatus.OPEN]
-        if closed:
-            raise ConflictError(
-                "所选账单中有已缴或免缴的月份。",
-                errors=[
-                    {"field": "bill_ids", "message": f"{_month_label(b.month)}：{b.get_status_display()}"}
-                    for b in closed
-                ],
-            )
+        _require_open(bills, "所选账单中有已缴或免缴的月份。")
         _expire_orders_holding(bills, actor=actor, reason="paid offline")
         label = PaymentMethod(method).label
         now = timezone.now()
