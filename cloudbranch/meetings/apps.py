@@ -9,11 +9,7 @@ class MeetingsConfig(AppConfig):
     def ready(self):
         from cloudbranch.core.nav import MenuEntry, register
         from cloudbranch.orgs.scoping import holds
-
-        def has_person(user) -> bool:
-            from cloudbranch.people.selectors import has_person
-
-            return has_person(user)
+        from cloudbranch.people.selectors import has_person
 
         register(
             MenuEntry(
