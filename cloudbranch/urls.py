@@ -12,6 +12,7 @@ urlpatterns = [
     path("people/", include("cloudbranch.people.urls")),
     path("meetings/", include("cloudbranch.meetings.urls")),
     path("fees/", include("cloudbranch.fees.urls")),
+    path("development/", include("cloudbranch.development.urls")),
     path("audit/", include("cloudbranch.audit.urls")),
     path("notifications/", include("cloudbranch.notifications.urls")),
     path("api/", api_urls()),

@@ -47,6 +47,22 @@ _SEE_DUES = {"fees.view_bill", "fees.view_duesbase", "fees.view_ledgerentry"}
 _COLLECT_DUES = _SEE_DUES | {"fees.change_duesbase", "fees.add_ledgerentry", "fees.view_report"}
 _APPROVE_DUES = _COLLECT_DUES | {"fees.approve_dues", "fees.view_arrearscase", "fees.change_arrearscase"}
 
+# Member development, transfers, mobile members and thought reports (development app). The
+# branch records steps; only the committee level approves admissions and confirmations.
+_SEE_DEVELOPMENT = {
+    "development.view_case",
+    "development.view_transfer",
+    "development.view_mobilerecord",
+    "development.view_thoughtreport",
+}
+_RUN_DEVELOPMENT = _SEE_DEVELOPMENT | {
+    "development.record_step",
+    "development.add_transfer",
+    "development.change_mobilerecord",
+    "development.comment_thoughtreport",
+}
+_APPROVE_DEVELOPMENT = {"development.approve_step", "development.approve_transfer", "development.change_reportpolicy"}
+
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ORG_ADMIN: frozenset(
         _READ_UNITS
@@ -57,6 +73,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _PUBLISH_THEMES
         | _APPROVE_DUES
         | {"fees.reconcile"}
+        | _RUN_DEVELOPMENT
+        | _APPROVE_DEVELOPMENT
     ),
     Role.COMMITTEE_SECRETARY: frozenset(
         _READ_UNITS
@@ -65,11 +83,21 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _RUN_MEETINGS
         | _PUBLISH_THEMES
         | _APPROVE_DUES
+        | _RUN_DEVELOPMENT
+        | _APPROVE_DEVELOPMENT
     ),
+    # A branch secretary approves transfers on the branch's side; admissions and confirmations
+    # are approved by the committee above (development.approve_step).
     Role.BRANCH_SECRETARY: frozenset(
-        _READ_UNITS | {"orgs.add_orgunit", "orgs.view_roleassignment"} | _MANAGE_PEOPLE | _RUN_MEETINGS | _APPROVE_DUES
+        _READ_UNITS
+        | {"orgs.add_orgunit", "orgs.view_roleassignment"}
+        | _MANAGE_PEOPLE
+        | _RUN_MEETINGS
+        | _APPROVE_DUES
+        | _RUN_DEVELOPMENT
+        | {"development.approve_transfer"}
     ),
-    Role.ORGANIZATION_OFFICER: frozenset(_READ_UNITS | _MANAGE_PEOPLE | _RUN_MEETINGS),
+    Role.ORGANIZATION_OFFICER: frozenset(_READ_UNITS | _MANAGE_PEOPLE | _RUN_MEETINGS | _RUN_DEVELOPMENT),
     Role.PUBLICITY_OFFICER: frozenset(_READ_UNITS | _READ_PEOPLE | _SEE_MEETINGS | _PUBLISH_THEMES),
     Role.DISCIPLINE_OFFICER: frozenset(_READ_UNITS | _READ_PEOPLE | _SEE_MEETINGS | {"meetings.view_talk"}),
     Role.STUDY_OFFICER: frozenset(_READ_UNITS | _READ_PEOPLE | _SEE_MEETINGS),

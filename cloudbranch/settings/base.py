@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "cloudbranch.people",
     "cloudbranch.meetings",
     "cloudbranch.fees",
+    "cloudbranch.development",
     "cloudbranch.notifications",
     "cloudbranch.portal",
     "cloudbranch.demo",
