@@ -181,6 +181,42 @@ def person_update(*, actor, person_id: int, effective_on=None, **changes) -> Per
     return person
 
 
+def person_record_change(
+    *, actor, person: Person, changes: dict, effective_on=None, reason: str = "", details: dict | None = None
+) -> Person:
+    """Apply a change that a workflow of another area has already authorized: a development
+    step sets the political status and its date, an approved transfer changes the unit or
+    the roster status. No scope check here (the caller decided); the person rules
+    (``check_person``) still apply, and the history event and the audit row are written in the
+    caller's transaction. ``changes`` may hold PERSON_FIELDS, ``unit`` (an OrgUnit) and
+    ``roster_status``."""
+    allowed = {*PERSON_FIELDS, "roster_status"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise DomainError(_("不能修改这些字段：%(f)s") % {"f": ", ".join(sorted(unknown))})
+    before = {**snapshot(person, PERSON_FIELDS), "roster_status": person.roster_status}
+    for key, value in changes.items():
+        setattr(person, key, value)
+    data = {**snapshot(person, PERSON_FIELDS), "id_number": person.reveal_id_number()}
+    data["birth_date"] = person.birth_date
+    _raise_if(check_person(data))
+    after = {**snapshot(person, PERSON_FIELDS), "roster_status": person.roster_status}
+    diff = field_changes(before, after, fields=(*PERSON_FIELDS, "roster_status"), sensitive=SENSITIVE_FIELDS)
+    if not diff:
+        return person
+    person.save()
+    old_unit_name = ""
+    if "unit" in diff:
+        old_unit_name = OrgUnit.objects.filter(pk=before["unit"]).values_list("name", flat=True).first() or ""
+    info = {**(details or {}), **({"reason": reason} if reason else {})}
+    events = change_events(
+        person, diff, before, actor=_user(actor), old_unit_name=old_unit_name, effective_on=effective_on, details=info
+    )
+    PersonEvent.objects.bulk_create(events)
+    audit_record(actor=actor, action="people.person.update", target=person, changes=diff)
+    return person
+
+
 def change_events(
     person: Person, diff: dict, before: dict, *, actor, old_unit_name: str, effective_on=None, details=None
 ) -> list[PersonEvent]:
