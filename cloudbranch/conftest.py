@@ -123,7 +123,10 @@ def _fresh_cache():
     cached figure from one test must never answer another."""
     from django.core.cache import cache
 
+    from cloudbranch.development.state import forget_rules
+
     cache.clear()
+    forget_rules()  # rule steps are cached by rule set id, and ids repeat across rolled-back tests
     yield
     cache.clear()
 
@@ -131,7 +134,7 @@ def _fresh_cache():
 @pytest.fixture(autouse=True)
 def _restore_migration_data(request):
     """A transactional test ends with a flush, which also deletes the rows data migrations
-    loaded (the 2018 compliance rule set, the 2008 dues brackets). pytest-django runs transactional tests after the
+    loaded (the 2018 compliance rule set, the 2008 dues brackets, the 2014 development rules). pytest-django runs transactional tests after the
     others, so only they can meet a flushed database: load the rows again before each one, and
     forget the per-process rules cache (a live server's thread shares it)."""
     marker = request.node.get_closest_marker("django_db")
@@ -150,6 +153,7 @@ def _restore_migration_data(request):
         for migration in (
             "cloudbranch.meetings.migrations.0002_default_rules",
             "cloudbranch.fees.migrations.0002_brackets_2008",
+            "cloudbranch.development.migrations.0002_rules_2014",
         ):
             importlib.import_module(migration).load(apps, None)
         compliance.clear_rules_cache()
