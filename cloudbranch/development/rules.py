@@ -327,6 +327,11 @@ def check_recording(
     if st.done and not step.repeatable:
         out.append(Violation(f"“{step.name}”已经记录过；如记录有误，请先撤销原记录。", field="step"))
         return out
+    if step.repeatable and not st.active:
+        # A later step changed the political status (e.g. the activist became a candidate):
+        # this stage's assessments are over.
+        out.append(Violation(f"“{step.name}”所在阶段已经结束，不能再记录。", field="step"))
+        return out
     if step.repeatable and st.last and occurred_on <= st.last.occurred_on:
         out.append(Violation(f"本次“{step.name}”的日期须晚于上一次（{st.last.occurred_on:%Y-%m-%d}）。"))
     if st.earliest and occurred_on < st.earliest:

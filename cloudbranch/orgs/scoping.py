@@ -91,14 +91,18 @@ class ScopedQuerySet(models.QuerySet):
         return self.filter(scope_q(self.model.scope_path, prefixes))
 
 
-def access_by_id(user, model, pk, *, action: str = "view", queryset=None):
-    """Fetch an object the user may see, or raise Http404; raise PermissionDenied if seen but not ``action``-able."""
+def access_by_id(user, model, pk, *, action: str = "view", queryset=None, view: str = "view"):
+    """Fetch an object the user may see, or raise Http404; raise PermissionDenied if seen but not ``action``-able.
+
+    ``view`` is the permission that makes the object visible: the model's own ``view_<model>``
+    by default, or a full name for objects that belong to another (a step record is seen with
+    ``development.view_case``)."""
     qs = queryset if queryset is not None else model.objects.all()
     try:
-        obj = qs.restrict(user, "view").get(pk=pk)
+        obj = qs.restrict(user, view).get(pk=pk)
     except (model.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
-    if action != "view":
+    if action not in ("view", view):
         perm = _perm_for(model, action)
         path = obj
         for part in model.scope_path.split("__"):

@@ -92,3 +92,74 @@ def make_case(
 def add_contact(case: Case, role: str = ContactRole.SPONSOR, *, person: Person | None = None, on=None) -> CaseContact:
     person = person or PersonFactory(unit=case.person.unit)
     return CaseContact.objects.create(case=case, person=person, role=role, started_on=on or case.applied_on)
+
+
+# --- transfers (组织关系转接) -----------------------------------------------------------------
+
+
+def transfer_roles(world) -> dict:
+    """Approvers the ``world`` fixture lacks: committee secretaries of both colleges and a
+    branch secretary of branch_b1."""
+    from cloudbranch.orgs.roles import Role
+    from cloudbranch.testing.factories import UserFactory, grant
+
+    users = {
+        "cs_a": UserFactory(username="cs_a", display_name="计算机学院党委书记"),
+        "cs_b": UserFactory(username="cs_b", display_name="数学学院党委书记"),
+        "sec_b1": UserFactory(username="sec_b1", display_name="数学一支部书记"),
+    }
+    grant(users["cs_a"], world.college_a, Role.COMMITTEE_SECRETARY)
+    grant(users["cs_b"], world.college_b, Role.COMMITTEE_SECRETARY)
+    grant(users["sec_b1"], world.branch_b1, Role.BRANCH_SECRETARY)
+    return users
+
+
+# --- cases area helpers (appended) ----------------------------------------------------------
+
+
+def applicant(unit, **fields) -> Person:
+    """A person who has not applied yet (masses), adult."""
+    values = {"political_status": "masses", "joined_on": None, "confirmed_on": None, **fields}
+    return PersonFactory(unit=unit, **values)
+
+
+def walk(case: Case, *, actor, committee=None, upto: str | None = None, upto_index: int | None = None):
+    """Record TIMELINE_2014 steps through the services (after the application), up to but NOT
+    including step ``upto`` (or the first ``upto_index`` rows). Sponsors and introducers are new
+    full members of the case's unit; a candidate public notice is put up before the pre-review.
+    ``committee`` records the committee's steps (defaults to ``actor``)."""
+    from cloudbranch.development import cases
+    from cloudbranch.development.models import PublicNotice
+
+    committee = committee or actor
+    rows = TIMELINE_2014[1:]
+    if upto_index is not None:
+        rows = TIMELINE_2014[1:upto_index]
+    for code, offset, data in rows:
+        if code == upto:
+            break
+        on = case.applied_on + datetime.timedelta(days=offset)
+        data = dict(data)
+        if code == "sponsors":
+            data["sponsors"] = [PersonFactory(unit=case.person.unit).pk for _ in range(2)]
+        if code == "introducers":
+            data["introducers"] = list(
+                CaseContact.objects.filter(case=case, role=ContactRole.SPONSOR, ended_on__isnull=True).values_list(
+                    "person_id", flat=True
+                )
+            )
+        if code == "pre_review":
+            PublicNotice.objects.create(
+                case=case,
+                kind="candidate",
+                starts_on=on - datetime.timedelta(days=12),
+                ends_on=on - datetime.timedelta(days=6),
+                workdays=5,
+                text="公示",
+                created_by=actor,
+            )
+        step = next(s for s in rule_steps(case.rule_set_id) if s.code == code)
+        who = committee if step.recorder == "committee" else actor
+        cases.step_record(actor=who, case_id=case.pk, code=code, occurred_on=on, data=data)
+    case.refresh_from_db()
+    return case
