@@ -49,16 +49,6 @@ class DevelopmentConfig(AppConfig):
         )
         register(
             MenuEntry(
-                "development_transfers",
-                "组织关系",
-                "development:transfers",
-                "bi-arrow-left-right",
-                36,
-                lambda u: holds(u, "development.view_transfer") and not holds(u, "development.view_case"),
-            )
-        )
-        register(
-            MenuEntry(
                 "development_mine",
                 "我的入党进度",
                 "development:my_case",
