@@ -80,6 +80,11 @@ def _detail_context(request, person, *, own_page: bool = False) -> dict:
         "seats": selectors.person_committee_seats(person),
         "can_edit": can(user, "people.change_person", person.unit),
         "can_reveal": selectors.may_view_sensitive(user, person),
+        # Member development (development app) starts from the person page, by URL name only.
+        "can_develop": not own_page
+        and person.political_status != "full"
+        and person.roster_status == "active"
+        and can(user, "development.record_step", person.unit),
         "own_page": own_page,
     }
 
