@@ -36,6 +36,7 @@ class DevelopmentConfig(AppConfig):
     def ready(self):
         from cloudbranch.core.nav import MenuEntry, register
         from cloudbranch.orgs.scoping import holds
+        from cloudbranch.people.selectors import has_person
 
         register(
             MenuEntry(
@@ -72,3 +73,4 @@ class DevelopmentConfig(AppConfig):
         register(
             MenuEntry("mobile_mine", "流动党员", "development:my_mobile", "bi-geo-alt", 79, is_mobile, personal=True)
         )
+        register(MenuEntry("notices", "党内公示", "development:notices", "bi-megaphone", 80, has_person, personal=True))
