@@ -4,26 +4,16 @@ from django.apps import AppConfig
 IN_PIPELINE = frozenset({"applicant", "activist", "candidate", "probationary"})
 
 
-def own_flags(user) -> tuple[str, bool] | None:
-    """(political status, is mobile) of the user's own person record, cached on the user object
-    (the menu asks on every page: one query per request at most)."""
-    if not user.is_authenticated:
-        return None
-    cached = getattr(user, "_cb_development_flags", False)
-    if cached is False:
-        from cloudbranch.people.models import Person
-
-        cached = Person.objects.filter(user_id=user.pk).values_list("political_status", "is_mobile").first()
-        user._cb_development_flags = cached
-    return cached
-
-
 def in_pipeline(user) -> bool:
+    from cloudbranch.people.selectors import own_flags
+
     flags = own_flags(user)
     return bool(flags) and flags[0] in IN_PIPELINE
 
 
 def is_mobile(user) -> bool:
+    from cloudbranch.people.selectors import own_flags
+
     flags = own_flags(user)
     return bool(flags) and flags[1]
 

@@ -80,14 +80,21 @@ def may_see_warnings(user) -> bool:
     return holds(user, "orgs.view_orgunit") and any(holds(user, p) for p in MANAGING_PERMS)
 
 
-def has_person(user) -> bool:
-    """Whether the logged-in user has a person record (cached on the user object: the menu asks
-    on every page)."""
-    cached = getattr(user, "_cb_has_person", None)
-    if cached is None:
-        cached = bool(user.is_authenticated) and Person.objects.filter(user_id=user.pk).exists()
-        user._cb_has_person = cached
+def own_flags(user) -> tuple[str, bool] | None:
+    """(political status, is mobile) of the logged-in user's person record, or None; cached on
+    the user object, because the menu asks on every page (one query per request at most)."""
+    cached = getattr(user, "_cb_person_flags", False)
+    if cached is False:
+        cached = None
+        if user.is_authenticated:
+            cached = Person.objects.filter(user_id=user.pk).values_list("political_status", "is_mobile").first()
+        user._cb_person_flags = cached
     return cached
+
+
+def has_person(user) -> bool:
+    """Whether the logged-in user has a person record."""
+    return own_flags(user) is not None
 
 
 def own_person(user) -> Person | None:

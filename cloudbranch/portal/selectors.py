@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import datetime
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from cloudbranch.development.apps import in_pipeline
+from cloudbranch.development.choices import CaseStatus
+from cloudbranch.development.models import Case
 from cloudbranch.notifications import selectors as notification_selectors
 from cloudbranch.orgs.scoping import holds
 from cloudbranch.people import selectors as people_selectors
@@ -33,6 +41,7 @@ class Home:
     unread: int = 0
     own_person: object = None
     links: dict = field(default_factory=dict)
+    development: dict | None = None
 
 
 def home_for(user) -> Home:
@@ -61,6 +70,8 @@ def home_for(user) -> Home:
     if people_selectors.may_see_warnings(user):
         home.warning_units = people_selectors.scope_warning_count(user)
     home.own_person = people_selectors.own_person(user)
+    if holds(user, "development.view_case"):
+        home.development = development_due(user)
     home.links = {
         "roster": holds(user, "people.view_person"),
         "tree": holds(user, "orgs.view_orgunit"),
@@ -69,5 +80,18 @@ def home_for(user) -> Home:
         "meeting": holds(user, "meetings.add_meeting"),
         "bills": holds(user, "fees.view_bill"),
         "mine": home.own_person is not None,
+        "development": holds(user, "development.view_case"),
+        "my_case": in_pipeline(user),
     }
     return home
+
+
+def development_due(user, *, within: int = 30) -> dict:
+    """Open development cases in scope with a step due within ``within`` days, and overdue (one query)."""
+    today = timezone.localdate()
+    return Case.objects.restrict(user, "development.view_case").filter(
+        status=CaseStatus.OPEN, next_due_on__lte=today + datetime.timedelta(days=within)
+    ).aggregate(
+        due=Count("pk", filter=Q(next_due_on__gte=today)),
+        overdue=Count("pk", filter=Q(next_due_on__lt=today)),
+    )
