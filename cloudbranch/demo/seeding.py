@@ -7,7 +7,9 @@ Idempotent: if the root committee's code exists, nothing but missing demo accoun
 (and a year of organizational life, see ``life.py``, if no meeting exists under the root yet:
 a database seeded before meetings existed gets them once, with a ``demo.seed.meetings`` audit row;
 likewise two years of dues, see ``fees_demo.py``, if no bill exists under the root yet, with a
-``demo.seed.fees`` audit row).
+``demo.seed.fees`` audit row; and member development cases, transfers, mobile members and thought
+reports, see ``development_demo.py``, if no development case exists under the root yet, with a
+``demo.seed.development`` audit row).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from cloudbranch.people import crypto, idcard
 from cloudbranch.people.choices import Category, CommitteePosition, PersonEventKind, PoliticalStatus
 from cloudbranch.people.models import CommitteeMembership, Person, PersonEvent
 
-from . import fees_demo, life
+from . import development_demo, fees_demo, life
 from .generator import ROOT_CODES, SCALES, Batch, ScaleParams, generate
 
 logger = logging.getLogger(__name__)
@@ -66,6 +68,8 @@ class SeedResult:
     life_skipped: bool = False  # no organization administrator account to create the meetings
     fees: dict | None = None  # counts of the two years of dues written by this run
     fees_skipped: bool = False  # no organization administrator account to record them
+    development: dict | None = None  # counts of the member development demo written by this run
+    development_skipped: bool = False  # no organization administrator account to record it
     foreign_root: bool = False  # the root code is taken by a committee seed_demo did not create
 
 
@@ -128,6 +132,25 @@ def _seed_fees(root: OrgUnit, *, seed: int, today: datetime.date) -> tuple[dict 
     return counts, False
 
 
+def _seed_development(root: OrgUnit, *, seed: int, today: datetime.date) -> tuple[dict | None, bool]:
+    """Development cases, transfers, mobile members and thought reports under ``root`` unless some
+    case exists there already. Returns (counts or None, skipped for want of an administrator account)."""
+    if development_demo.has_cases(root):
+        return None, False
+    creator = life.default_creator(root)
+    if creator is None:
+        return None, True
+    counts = development_demo.seed_development(
+        root,
+        seed=seed,
+        today=today,
+        now=_life_now(today),
+        creator=creator,
+        demo=demo_units(root, province=_is_province(root)),
+    )
+    return counts, False
+
+
 def seed(
     *,
     scale: str = "demo",
@@ -153,6 +176,7 @@ def seed(
             if existing is None:  # a real committee that happens to use this code: touch nothing
                 return SeedResult(root=root, created=False, scale=scale, foreign_root=True)
             accounts = ensure_demo_accounts(root, province=_is_province(root)) if make_accounts else []
+            dev_counts, dev_skipped = _seed_development(root, seed=event.get("seed", seed), today=today)
             life_counts, life_skipped = _seed_life(root, seed=event.get("seed", seed), today=today)
             fees_counts, fees_skipped = _seed_fees(root, seed=event.get("seed", seed), today=today)
             created = [a.username for a in accounts if a.created]
@@ -164,7 +188,7 @@ def seed(
                     target=root,
                     changes={"scale": existing, "accounts_created": created, "notifications": sent},
                 )
-            if life_counts or fees_counts:
+            if life_counts or fees_counts or dev_counts:
                 refresh_planner_statistics()
             return SeedResult(
                 root=root,
@@ -177,6 +201,8 @@ def seed(
                 life_skipped=life_skipped,
                 fees=fees_counts,
                 fees_skipped=fees_skipped,
+                development=dev_counts,
+                development_skipped=dev_skipped,
             )
 
         writer = _Writer(now=timezone.now())
@@ -188,6 +214,9 @@ def seed(
         sent = seed_notifications(root, created, province=params.universities > 1)
         counts = {**writer.counts, "accounts": len(created), "notifications": sent}
         audit_record(actor=None, action=SEED_ACTION, target=root, changes={"scale": scale, "seed": seed, **counts})
+        # Development first: it turns freshmen into applicants and moves a few members off the
+        # roster (transfers), which the meetings and dues then see.
+        dev_counts, dev_skipped = _seed_development(root, seed=seed, today=today)
         life_counts, life_skipped = _seed_life(root, seed=seed, today=today)
         fees_counts, fees_skipped = _seed_fees(root, seed=seed, today=today)
     refresh_planner_statistics()
@@ -202,6 +231,8 @@ def seed(
         life_skipped=life_skipped,
         fees=fees_counts,
         fees_skipped=fees_skipped,
+        development=dev_counts,
+        development_skipped=dev_skipped,
     )
 
 
@@ -398,6 +429,18 @@ def ensure_demo_accounts(root: OrgUnit, *, province: bool = False) -> list[Accou
         )
         return seat.person if seat else _free_full_member(Person.objects.filter(unit=branch))
 
+    def activist_person(branch):
+        """An activist of the branch (a newcomer who follows their own progress), else an applicant."""
+        for status in (PoliticalStatus.ACTIVIST, PoliticalStatus.APPLICANT):
+            person = (
+                Person.objects.filter(unit=branch, political_status=status, user__isnull=True, roster_status="active")
+                .order_by("id")
+                .first()
+            )
+            if person is not None:
+                return person
+        return None
+
     specs = [
         ("admin", "组织部管理员", Duty.NONE, Role.ORG_ADMIN, root, None),
         ("sysadmin", "系统管理员", Duty.SYSTEM, None, None, None),
@@ -426,6 +469,7 @@ def ensure_demo_accounts(root: OrgUnit, *, province: bool = False) -> list[Accou
             lambda: _free_full_member(Person.objects.filter(unit=branch1, committee_memberships__isnull=True)),
         ),
         ("collector1", None, Duty.NONE, Role.FEE_COLLECTOR, branch1, lambda: fee_collector_person(branch1)),
+        ("activist1", None, Duty.NONE, Role.APPLICANT, branch1, lambda: activist_person(branch1)),
     ]
     rows: list[AccountRow] = []
     for username, display_name, duty, role, unit, find_person in specs:

@@ -68,7 +68,9 @@ def test_a_year_of_meetings_of_every_kind_with_the_right_invitees(seeded):
 
     units = {u.pk: u for u in OrgUnit.objects.all()}
     party_of_unit = defaultdict(set)
-    for pid, unit_id in Person.objects.filter(political_status__in=PARTY).values_list("id", "unit_id"):
+    for pid, unit_id in Person.objects.filter(political_status__in=PARTY, roster_status="active").values_list(
+        "id", "unit_id"
+    ):
         party_of_unit[unit_id].add(pid)
     branch_members = defaultdict(set)
     for unit_id, people in party_of_unit.items():

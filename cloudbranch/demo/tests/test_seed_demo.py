@@ -214,6 +214,7 @@ def test_demo_accounts_and_roles():
         "secretary2",
         "member1",
         "collector1",
+        "activist1",
     }
     assert all(u.check_password("demo12345") for u in users.values())
 
@@ -232,6 +233,7 @@ def test_demo_accounts_and_roles():
     assert roles("college1") == {(Role.COMMITTEE_SECRETARY, s1.parent.code)}
     assert roles("member1") == {(Role.MEMBER, s1.code)}
     assert roles("collector1") == {(Role.FEE_COLLECTOR, s1.code)}
+    assert roles("activist1") == {(Role.APPLICANT, s1.code)}
     for name, unit in (("secretary1", s1), ("secretary2", s2), ("member1", s1), ("collector1", s1)):
         person = Person.objects.get(user=users[name])
         assert person.unit_id == unit.pk and person.political_status == PoliticalStatus.FULL
@@ -252,7 +254,7 @@ def test_accounts_refused_without_debug_then_created_when_allowed():
 
     with override_settings(DEBUG=False, DEMO_ALLOW_WITHOUT_DEBUG=True):
         out, err = run(*SMALL)
-    assert get_user_model().objects.count() == 9
+    assert get_user_model().objects.count() == 10
     assert "secretary1" in out and not err
     assert AuditEvent.objects.filter(action="demo.seed").count() == 2
     assert Person.objects.count() == 400

@@ -6,8 +6,9 @@ demo ≈ 12 colleges, 80 branches, 3,000 people; university ≈ 800 branches, 40
 province ≈ 10 universities, 8,000 branches, 200,000 people. Running it again finds the root
 committee by its code and only adds missing demo accounts. The same ``--seed`` gives the same
 names, codes, ID numbers and tree. A year of organizational life (themes, meetings with
-attendance and minutes, talks) and two years of dues (bases, bills, payments, arrears, one reversal)
-are added once each, also to a database seeded before they existed. Demo accounts (password ``CLOUDBRANCH_DEMO_PASSWORD``,
+attendance and minutes, talks), two years of dues (bases, bills, payments, arrears, one reversal) and
+member development (cases at every step, transfers, mobile members, thought reports) are added once
+each, also to a database seeded before they existed. Demo accounts (password ``CLOUDBRANCH_DEMO_PASSWORD``,
 default ``demo12345``) are created only with DEBUG on or ``CLOUDBRANCH_DEMO_ALLOW=1``.
 """
 
@@ -92,6 +93,22 @@ class Command(BaseCommand):
         elif result.fees_skipped:
             self.stderr.write(
                 self.style.WARNING("未生成党费数据：需要演示账号 admin 作为记录人。创建演示账号后重新运行即可补上。")
+            )
+        if result.development:
+            c = result.development
+            self.stdout.write(
+                f"{'已生成' if result.created else '已补充生成'}发展党员数据：发展案例 {c['cases']} 个"
+                f"（进行中 {c.get('cases_open', 0)}，已转正 {c.get('cases_completed', 0)}，已终止 {c.get('cases_terminated', 0)}；"
+                f"进行中的按期 {c.get('open_on_time', 0)}、30 天内到期 {c.get('open_due_soon', 0)}、已逾期 {c.get('open_overdue', 0)}），"
+                f"步骤记录 {c.get('records', 0)} 条，覆盖步骤 {c.get('steps_covered', 0)} 个，新生递交申请 {c.get('freshmen_applied', 0)} 名，"
+                f"公示 {c.get('notices', 0)} 条，思想汇报 {c.get('thought_reports', 0)} 份，组织关系转接 {c.get('transfers', 0)} 件，"
+                f"流动党员 {c.get('mobile_records', 0)} 名，失联党员 {c.get('lost_contacts', 0)} 名，用时 {c['seconds']:.1f} 秒。"
+            )
+        elif result.development_skipped:
+            self.stderr.write(
+                self.style.WARNING(
+                    "未生成发展党员数据：需要演示账号 admin 作为记录人。创建演示账号后重新运行即可补上。"
+                )
             )
         if result.accounts_refused:
             self.stderr.write(
