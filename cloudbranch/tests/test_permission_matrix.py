@@ -128,6 +128,67 @@ MATRIX = {
     ("GET", "fees:arrears"): (302, 403, 200, 200, 200, 403, 403, 403),
     ("POST", "fees:arrears_decide"): (302, 404, 422, 404, 422, 404, 404, 404),
     ("GET", "fees:reconcile"): (302, 403, 403, 403, 200, 403, 403, 403),
+    # Member development. The case is an applicant's of branch_a1 (activist step); the transfer
+    # moves a1_other from branch_a1 to branch_b1 (pending the sending side); mobile record and
+    # lost contact are in branch_a1. Members read the notice board of their college and their
+    # own pages only; the committee-level actions (extension) are refused to a branch secretary.
+    ("GET", "development:calendar"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "development:case_contacts"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("GET", "development:case_create"): (302, 403, 200, 404, 200, 403, 403, 403),
+    ("GET", "development:case_detail"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("GET", "development:cases"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "development:document"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("GET", "development:documents"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("GET", "development:dossier"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("GET", "development:due"): (302, 403, 200, 404, 200, 403, 403, 403),
+    ("GET", "development:lost_contacts"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "development:lost_create"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "development:lost_detail"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("GET", "development:mobile"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "development:mobile_branch_options"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "development:mobile_create"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "development:mobile_detail"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("GET", "development:my_case"): (302, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "development:my_mobile"): (302, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "development:my_reports"): (302, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "development:notice_create"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("GET", "development:notice_detail"): (302, 200, 200, 404, 200, 404, 404, 404),
+    ("GET", "development:notices"): (302, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "development:pipeline"): (302, 403, 200, 404, 200, 403, 403, 403),
+    ("GET", "development:pipeline_export"): (302, 403, 200, 404, 200, 403, 403, 403),
+    ("GET", "development:report_policy"): (302, 403, 403, 403, 200, 403, 403, 403),
+    ("GET", "development:step_form"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("GET", "development:thought_report_detail"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("GET", "development:thought_reports"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "development:transfer_batch"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "development:transfer_batch_detail"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("GET", "development:transfer_batch_people"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "development:transfer_batch_template"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "development:transfer_create"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "development:transfer_detail"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("GET", "development:transfer_letter"): (302, 404, 409, 404, 409, 404, 404, 404),
+    ("GET", "development:transfer_person_search"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "development:transfer_unit_search"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "development:transfers"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("POST", "development:calendar_delete"): (302, 403, 403, 403, 302, 403, 403, 403),
+    ("POST", "development:case_extend"): (302, 404, 403, 404, 422, 404, 404, 404),
+    ("POST", "development:case_terminate"): (302, 404, 422, 404, 422, 404, 404, 404),
+    ("POST", "development:document_generate"): (302, 404, 422, 404, 422, 404, 404, 404),
+    ("POST", "development:lost_attempt"): (302, 404, 422, 404, 422, 404, 404, 404),
+    ("POST", "development:lost_remove"): (302, 404, 422, 404, 422, 404, 404, 404),
+    ("POST", "development:lost_restore"): (302, 404, 422, 404, 422, 404, 404, 404),
+    ("POST", "development:lost_suspend"): (302, 404, 422, 404, 422, 404, 404, 404),
+    ("POST", "development:mobile_activity_add"): (302, 404, 422, 404, 422, 404, 404, 404),
+    ("POST", "development:mobile_activity_confirm"): (302, 404, 302, 404, 302, 404, 404, 404),
+    ("POST", "development:mobile_report_review"): (302, 404, 422, 404, 422, 404, 404, 404),
+    ("POST", "development:mobile_report_submit"): (302, 404, 422, 404, 422, 404, 404, 404),
+    ("POST", "development:mobile_return"): (302, 404, 422, 404, 422, 404, 404, 404),
+    ("POST", "development:record_void"): (302, 404, 302, 404, 302, 404, 404, 404),
+    ("POST", "development:thought_report_comment"): (302, 404, 422, 404, 422, 404, 404, 404),
+    ("POST", "development:transfer_batch_approve"): (302, 404, 302, 404, 302, 404, 404, 404),
+    ("POST", "development:transfer_cancel"): (302, 404, 302, 404, 403, 404, 404, 404),
+    ("POST", "development:transfer_decide"): (302, 404, 422, 404, 422, 404, 404, 404),
+    ("POST", "development:transfer_receipt"): (302, 404, 422, 404, 422, 404, 404, 404),
 }
 
 
@@ -168,6 +229,117 @@ def dues_objects(world) -> dict:
         "fees:arrears_decide": (case.pk,),
         "fees:callback": ("sandbox",),
     }
+
+
+def development_objects(world) -> dict:
+    """A case of an applicant in branch_a1 at the activist step with a generated document, a
+    public notice and a thought report; an internal transfer of a1_other to branch_b1 and a
+    graduation batch of branch_a1; a mobile record of a1_other with an activity and a yearly
+    report; a lost-contact case in branch_a1."""
+    import datetime
+
+    from cloudbranch.development.models import (
+        CalendarDay,
+        CaseDocument,
+        LostContact,
+        MobileActivity,
+        MobileRecord,
+        MobileReport,
+        PublicNotice,
+        ThoughtReport,
+        Transfer,
+        TransferBatch,
+    )
+    from cloudbranch.development.tests.factories import make_case
+    from cloudbranch.testing.factories import PersonFactory
+
+    w, admin = world, world.users["admin"]
+    case = make_case(actor=admin, unit=w.branch_a1, upto="activist")
+    record = case.records.order_by("-occurred_on", "-id").first()
+    document = CaseDocument.objects.create(
+        case=case, kind="talk_record", title="谈话记录", body="谈话记录", generated=True, created_by=admin
+    )
+    notice = PublicNotice.objects.create(
+        case=case,
+        kind="candidate",
+        starts_on=datetime.date(2026, 11, 2),
+        ends_on=datetime.date(2026, 11, 6),
+        workdays=5,
+        text="公示",
+        created_by=admin,
+    )
+    report = ThoughtReport.objects.create(
+        person=case.person, case=case, period_start=datetime.date(2026, 10, 1), title="思想汇报", content="内容"
+    )
+    other = w.people["a1_other"]
+    transfer = Transfer.objects.create(
+        kind="internal",
+        status="pending_out",
+        person=other,
+        person_name=other.name,
+        from_unit=w.branch_a1,
+        to_unit=w.branch_b1,
+        reason="工作调动",
+        requested_by=w.users["secretary1"],
+    )
+    batch = TransferBatch.objects.create(
+        from_unit=w.branch_a1, title="2026届毕业生", status="submitted", created_by=w.users["secretary1"]
+    )
+    mobile = MobileRecord.objects.create(
+        person=other,
+        started_on=datetime.date(2026, 3, 1),
+        destination="深圳市",
+        reason="work",
+        contact_phone="13800000000",
+        created_by=admin,
+    )
+    activity = MobileActivity.objects.create(
+        record=mobile, kind="study", occurred_on=datetime.date(2026, 5, 1), title="线上学习", created_by=admin
+    )
+    yearly = MobileReport.objects.create(record=mobile, year=2026, content="年度汇报", submitted_by=admin)
+    lost = LostContact.objects.create(
+        person=PersonFactory(unit=w.branch_a1), lost_since=datetime.date(2026, 1, 1), created_by=admin
+    )
+    day = CalendarDay.objects.order_by("date").first()
+    by_case = {
+        n: (case.pk,)
+        for n in (
+            "case_detail",
+            "case_terminate",
+            "case_extend",
+            "case_contacts",
+            "documents",
+            "document_generate",
+            "dossier",
+            "notice_create",
+        )
+    }
+    by_transfer = {
+        n: (transfer.pk,)
+        for n in ("transfer_detail", "transfer_decide", "transfer_cancel", "transfer_receipt", "transfer_letter")
+    }
+    by_mobile = {
+        n: (mobile.pk,) for n in ("mobile_detail", "mobile_return", "mobile_activity_add", "mobile_report_submit")
+    }
+    by_lost = {n: (lost.pk,) for n in ("lost_detail", "lost_attempt", "lost_suspend", "lost_remove", "lost_restore")}
+    args = {
+        **by_case,
+        **by_transfer,
+        **by_mobile,
+        **by_lost,
+        "step_form": (case.pk, "activist_filing"),
+        "record_void": (record.pk,),
+        "document": (document.pk,),
+        "notice_detail": (notice.pk,),
+        "calendar_delete": (day.pk,),
+        "transfer_batch_detail": (batch.pk,),
+        "transfer_batch_approve": (batch.pk,),
+        "mobile_activity_confirm": (activity.pk,),
+        "mobile_report_review": (yearly.pk,),
+        "thought_report_detail": (report.pk,),
+        "thought_report_comment": (report.pk,),
+    }
+    return {f"development:{k}": v for k, v in args.items()}
 
 
 MEETING_URLS = {
@@ -255,6 +427,8 @@ def url_args(world, name: str) -> tuple:
         return (w.branch_a1.pk,)
     if name.startswith("fees:"):
         return dues_objects(w).get(name, ())
+    if name.startswith("development:"):
+        return development_objects(w).get(name, ())
     return ()
 
 
@@ -265,13 +439,22 @@ CASES = [
 ]
 
 
-QUERY = {"meetings:ledger": "?unit={a1}&year=2026", "meetings:ledger_export": "?unit={a1}&year=2026"}
+QUERY = {
+    "meetings:ledger": "?unit={a1}&year=2026",
+    "meetings:ledger_export": "?unit={a1}&year=2026",
+    "development:pipeline": "?unit={a1}",
+    "development:pipeline_export": "?unit={a1}",
+    "development:due": "?unit={a1}",
+    "development:case_create": "?person={a1_other}",
+}
 
 
 @pytest.mark.parametrize(("method", "name", "role", "expected"), CASES)
 def test_role_url_status(client, world, settings, tmp_path, method, name, role, expected):
     settings.MEDIA_ROOT = tmp_path
-    url = reverse(name, args=url_args(world, name)) + QUERY.get(name, "").format(a1=world.branch_a1.pk)
+    url = reverse(name, args=url_args(world, name)) + QUERY.get(name, "").format(
+        a1=world.branch_a1.pk, a1_other=world.people["a1_other"].pk
+    )
     if role != "anonymous":
         client.force_login(world.users[role])
     response = client.get(url) if method == "GET" else client.post(url, {})
