@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views_pipeline
+
+urlpatterns = [
+    path("pipeline/", views_pipeline.pipeline_page, name="pipeline"),
+    path("pipeline.xlsx", views_pipeline.pipeline_export, name="pipeline_export"),
+    path("due/", views_pipeline.due_list, name="due"),
+]

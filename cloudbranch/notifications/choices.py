@@ -10,6 +10,7 @@ class Category(models.TextChoices):
     REMINDER = "reminder", _("到期提醒")
     MEETING = "meeting", _("会议通知")
     TASK = "task", _("工作任务")
+    DEVELOPMENT = "development", _("发展党员")
 
 
 class DeliveryStatus(models.TextChoices):
