@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import datetime
+from dataclasses import dataclass, field
 
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -89,9 +88,11 @@ def home_for(user) -> Home:
 def development_due(user, *, within: int = 30) -> dict:
     """Open development cases in scope with a step due within ``within`` days, and overdue (one query)."""
     today = timezone.localdate()
-    return Case.objects.restrict(user, "development.view_case").filter(
-        status=CaseStatus.OPEN, next_due_on__lte=today + datetime.timedelta(days=within)
-    ).aggregate(
-        due=Count("pk", filter=Q(next_due_on__gte=today)),
-        overdue=Count("pk", filter=Q(next_due_on__lt=today)),
+    return (
+        Case.objects.restrict(user, "development.view_case")
+        .filter(status=CaseStatus.OPEN, next_due_on__lte=today + datetime.timedelta(days=within))
+        .aggregate(
+            due=Count("pk", filter=Q(next_due_on__gte=today)),
+            overdue=Count("pk", filter=Q(next_due_on__lt=today)),
+        )
     )
