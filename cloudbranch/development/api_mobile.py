@@ -103,6 +103,7 @@ class ActivityOut(Schema):
     kind: str
     occurred_on: datetime.date
     title: str
+    link: str
     detail: str
     confirmed: bool
 

@@ -377,8 +377,8 @@ def mobile_activity_add(
             errors.append(_err("occurred_on", "日期不能早于外出日期"))
         link = (link or "").strip()
         detail = (detail or "").strip()
-        if link:
-            detail = f"会议链接：{link}" + (f"\n{detail}" if detail else "")
+        if len(link) > 500:
+            errors.append(_err("link", "会议链接最多 500 个字符"))
         if len(detail) > ACTIVITY_DETAIL_MAX_LENGTH:
             errors.append(_err("detail", f"详情最多 {ACTIVITY_DETAIL_MAX_LENGTH} 个字符"))
         _raise_if(errors)
@@ -387,6 +387,7 @@ def mobile_activity_add(
             kind=kind,
             occurred_on=occurred_on,
             title=title,
+            link=link,
             detail=detail,
             confirmed_by=actor if managed else None,
             created_by=actor,

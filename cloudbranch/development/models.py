@@ -402,7 +402,12 @@ class Transfer(models.Model):
                 fields=["person"],
                 condition=Q(status__in=["pending_out", "pending_in", "letter_issued"]),
                 name="development_one_open_transfer_per_person",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["letter_number"],
+                condition=Q(kind="outgoing") & ~Q(letter_number=""),
+                name="development_outgoing_letter_number_unique",
+            ),
         ]
         indexes = [models.Index(fields=["status", "receipt_due_on"])]
         permissions = [("approve_transfer", _("审批组织关系转接"))]
@@ -482,6 +487,7 @@ class MobileActivity(models.Model):
     kind = models.CharField(_("活动类型"), max_length=16, choices=ActivityKind.choices)
     occurred_on = models.DateField(_("日期"))
     title = models.CharField(_("内容"), max_length=200)
+    link = models.CharField(_("会议链接或会议号"), max_length=500, blank=True)
     detail = models.TextField(_("详情"), blank=True)
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, Max, OuterRef, Q
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -40,6 +40,7 @@ from cloudbranch.orgs.choices import UnitKind, UnitStatus
 from cloudbranch.orgs.models import OrgUnit, RoleAssignment
 from cloudbranch.orgs.roles import ROLE_PERMISSIONS
 from cloudbranch.orgs.scoping import can, granted_prefixes, holds, scope_q
+from cloudbranch.orgs.services import membership_roles_follow
 from cloudbranch.people import crypto, idcard
 from cloudbranch.people.choices import Category, Gender, PoliticalStatus, RosterStatus
 from cloudbranch.people.models import Person
@@ -511,24 +512,30 @@ def transfer_create_outgoing(
         if not errors and (dup := _open_transfer_error(person)):
             errors.append(dup)
         _raise_if(errors)
-        transfer = Transfer.objects.create(
-            kind=TransferKind.OUTGOING,
-            status=TransferStatus.PENDING_OUT,
-            person=person,
-            person_name=person.name,
-            from_unit=person.unit,
-            external_org=external_org,
-            reason=reason.strip(),
-            letter_number=letter_number or next_letter_number(today.year),
-            letter_valid_days=int(letter_valid_days),
-            dues_paid_until=dues_paid_until,
-            note=note or "",
-            batch=batch,
-            requested_by=actor,
-        )
-        # Two requests at the same moment could compute the same next number: refuse the second.
-        if Transfer.objects.filter(kind=TransferKind.OUTGOING, letter_number=transfer.letter_number).count() > 1:
-            raise ConflictError("介绍信编号冲突（同时有人开具了介绍信），请重新提交。")
+        number = letter_number or next_letter_number(today.year)
+        try:
+            # Two requests at the same moment could compute the same next number: the unique
+            # constraint on outgoing letter numbers refuses the second.
+            with transaction.atomic():
+                transfer = Transfer.objects.create(
+                    kind=TransferKind.OUTGOING,
+                    status=TransferStatus.PENDING_OUT,
+                    person=person,
+                    person_name=person.name,
+                    from_unit=person.unit,
+                    external_org=external_org,
+                    reason=reason.strip(),
+                    letter_number=number,
+                    letter_valid_days=int(letter_valid_days),
+                    dues_paid_until=dues_paid_until,
+                    note=note or "",
+                    batch=batch,
+                    requested_by=actor,
+                )
+        except IntegrityError:
+            if Transfer.objects.filter(kind=TransferKind.OUTGOING, letter_number=number).exists():
+                raise ConflictError(f"介绍信编号 {number} 已被使用（可能有人同时开具了介绍信），请重新提交。") from None
+            raise ConflictError(f"{person.name}已有一项正在办理的组织关系转接。") from None
         audit_record(
             actor=actor, action="development.transfer.create", target=transfer, changes=_audit_changes(transfer)
         )
@@ -760,9 +767,14 @@ def _complete(transfer: Transfer, *, actor, today: datetime.date) -> None:
         target = transfer.to_unit
         if (msg := check_member_unit(target)) is not None:
             raise ConflictError(f"接收党组织已不可用：{msg}")
+        old_unit = person.unit
         person_record_change(
             actor=actor, person=person, changes={"unit": target}, effective_on=today, reason=reason, details=details
         )
+        if person.user_id:
+            membership_roles_follow(
+                actor=actor, user_id=person.user_id, old_unit=old_unit, new_unit=target, reason=reason
+            )
         transfer.person = person
     elif transfer.kind == TransferKind.OUTGOING:
         person = Person.objects.select_for_update().get(pk=transfer.person_id)
@@ -774,6 +786,10 @@ def _complete(transfer: Transfer, *, actor, today: datetime.date) -> None:
             reason=reason,
             details=details,
         )
+        if person.user_id:
+            membership_roles_follow(
+                actor=actor, user_id=person.user_id, old_unit=person.unit, new_unit=None, reason=reason
+            )
     else:
         transfer.person = _assign_incoming(transfer, actor=actor, today=today, reason=reason, details=details)
 

@@ -331,3 +331,46 @@ def role_revoke(*, actor, assignment_id: int) -> RoleAssignment:
             changes={"revoked_at": {"new": assignment.revoked_at}},
         )
     return assignment
+
+
+# Roles that say "belongs to this unit" rather than "manages it": they follow the person when an
+# approved workflow (a transfer of organizational relationship) moves them. Managing roles never
+# move by themselves; the security administrator decides those.
+MEMBERSHIP_ROLES = (Role.MEMBER, Role.APPLICANT)
+
+
+def membership_roles_follow(*, actor, user_id: int, old_unit: OrgUnit, new_unit: OrgUnit | None, reason: str) -> int:
+    """Move the user's membership roles granted on ``old_unit`` to ``new_unit`` (or only revoke
+    them when ``new_unit`` is None: the person left the system). Runs in the caller's
+    transaction; each change is audited. Returns how many grants moved or ended."""
+    # A member of a Party group usually holds the member role on the group's branch.
+    units = [old_unit.pk] + ([old_unit.parent_id] if old_unit.kind == UnitKind.GROUP and old_unit.parent_id else [])
+    grants = list(
+        RoleAssignment.objects.active()
+        .select_for_update()
+        .filter(user_id=user_id, unit_id__in=units, role__in=MEMBERSHIP_ROLES)
+        .select_related("user")
+    )
+    now = timezone.now()
+    for grant in grants:
+        grant.revoked_at = now
+        grant.save(update_fields=["revoked_at"])
+        changes = {
+            "unit": {"old": grant.unit_id, "new": new_unit.pk if new_unit else None},
+            "role": {"old": grant.role},
+        }
+        audit_record(
+            actor=actor, action="orgs.role.follow", target=grant, changes={**changes, "reason": {"new": reason}}
+        )
+        if new_unit is not None and not (
+            RoleAssignment.objects.active().filter(user_id=user_id, unit=new_unit, role=grant.role).exists()
+        ):
+            moved = RoleAssignment.objects.create(user_id=user_id, unit=new_unit, role=grant.role, granted_by=actor)
+            audit_record(
+                actor=actor,
+                action="orgs.role.grant",
+                target=moved,
+                changes={"user": {"new": user_id}, "unit": {"new": new_unit.pk}, "role": {"new": grant.role}},
+            )
+        forget_grants(grant.user)
+    return len(grants)

@@ -145,7 +145,7 @@ def test_activity_by_branch_is_confirmed_by_member_waits(world):
         link="腾讯会议 123-456-789",
     )
     assert by_branch.confirmed_by == world.users["secretary1"]
-    assert by_branch.detail.startswith("会议链接：腾讯会议")
+    assert by_branch.link == "腾讯会议 123-456-789"
     by_member = mobile.mobile_activity_add(
         actor=world.users["member1"], record_id=record.pk, kind="dues", occurred_on=D(2026, 4, 12), title="交纳四月党费"
     )

@@ -266,3 +266,20 @@ def test_awaiting_tab(world, roles):
     assert mine(roles["sec_b1"]) == set()
     assert mine(roles["cs_b"]) == {crossing.pk}
     assert mine(world.users["member1"]) == set()
+
+
+def test_member_role_follows_a_completed_transfer(world, roles):
+    """member1 reads branch a1's meetings through a member grant; after the transfer to a2 the
+    grant is on a2 (a membership role follows the person; managing roles would not)."""
+    from cloudbranch.orgs.models import RoleAssignment
+    from cloudbranch.orgs.scoping import can
+
+    member = world.people["member1"]
+    t = internal(world, person=member)
+    approve(world.users["secretary1"], t)
+    approve(world.users["secretary2"], t)
+    user = world.users["member1"]
+    grants = set(RoleAssignment.objects.active().filter(user=user).values_list("unit_id", "role"))
+    assert grants == {(world.branch_a2.pk, "member")}
+    assert can(user, "meetings.view_meeting", world.branch_a2)
+    assert not can(user, "meetings.view_meeting", world.branch_a1)
