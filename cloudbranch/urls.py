@@ -13,6 +13,8 @@ urlpatterns = [
     path("meetings/", include("cloudbranch.meetings.urls")),
     path("fees/", include("cloudbranch.fees.urls")),
     path("development/", include("cloudbranch.development.urls")),
+    path("learning/", include("cloudbranch.learning.urls")),
+    path("points/", include("cloudbranch.points.urls")),
     path("audit/", include("cloudbranch.audit.urls")),
     path("notifications/", include("cloudbranch.notifications.urls")),
     path("api/", api_urls()),

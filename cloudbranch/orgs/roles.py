@@ -63,6 +63,23 @@ _RUN_DEVELOPMENT = _SEE_DEVELOPMENT | {
 }
 _APPROVE_DEVELOPMENT = {"development.approve_step", "development.approve_transfer", "development.change_reportpolicy"}
 
+# Learning: members study what units publish for them (by audience, not by grant); managers
+# publish resources, assign study tasks, keep the question bank, set exams and contests, and
+# read their units' study records and weak points. Points: managers read members' histories.
+_PUBLISH_LEARNING = {"learning.view_resource", "learning.add_resource", "learning.change_resource"}
+_RUN_LEARNING = _PUBLISH_LEARNING | {
+    "learning.view_studytask",
+    "learning.add_studytask",
+    "learning.view_question",
+    "learning.add_question",
+    "learning.view_paper",
+    "learning.add_paper",
+    "learning.add_contest",
+    "learning.view_report",
+    "points.view_pointevent",
+}
+_ADMIN_POINTS = {"points.change_pointrule", "points.change_scorescheme"}
+
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ORG_ADMIN: frozenset(
         _READ_UNITS
@@ -75,6 +92,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | {"fees.reconcile"}
         | _RUN_DEVELOPMENT
         | _APPROVE_DEVELOPMENT
+        | _RUN_LEARNING
+        | _ADMIN_POINTS
     ),
     Role.COMMITTEE_SECRETARY: frozenset(
         _READ_UNITS
@@ -85,6 +104,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _APPROVE_DUES
         | _RUN_DEVELOPMENT
         | _APPROVE_DEVELOPMENT
+        | _RUN_LEARNING
     ),
     # A branch secretary approves transfers on the branch's side; admissions and confirmations
     # are approved by the committee above (development.approve_step).
@@ -96,11 +116,18 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _APPROVE_DUES
         | _RUN_DEVELOPMENT
         | {"development.approve_transfer"}
+        | _RUN_LEARNING
     ),
-    Role.ORGANIZATION_OFFICER: frozenset(_READ_UNITS | _MANAGE_PEOPLE | _RUN_MEETINGS | _RUN_DEVELOPMENT),
-    Role.PUBLICITY_OFFICER: frozenset(_READ_UNITS | _READ_PEOPLE | _SEE_MEETINGS | _PUBLISH_THEMES),
+    Role.ORGANIZATION_OFFICER: frozenset(
+        _READ_UNITS
+        | _MANAGE_PEOPLE
+        | _RUN_MEETINGS
+        | _RUN_DEVELOPMENT
+        | {"learning.view_studytask", "learning.view_report"}
+    ),
+    Role.PUBLICITY_OFFICER: frozenset(_READ_UNITS | _READ_PEOPLE | _SEE_MEETINGS | _PUBLISH_THEMES | _PUBLISH_LEARNING),
     Role.DISCIPLINE_OFFICER: frozenset(_READ_UNITS | _READ_PEOPLE | _SEE_MEETINGS | {"meetings.view_talk"}),
-    Role.STUDY_OFFICER: frozenset(_READ_UNITS | _READ_PEOPLE | _SEE_MEETINGS),
+    Role.STUDY_OFFICER: frozenset(_READ_UNITS | _READ_PEOPLE | _SEE_MEETINGS | _RUN_LEARNING),
     Role.FEE_COLLECTOR: frozenset(_READ_UNITS | _READ_PEOPLE | _SEE_MEETINGS | _COLLECT_DUES),
     # A member sees their branch's public information and their own record (own record via
     # people.selectors.own_person, not via a subtree grant).
