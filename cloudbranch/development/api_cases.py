@@ -13,6 +13,7 @@ from cloudbranch.orgs.scoping import holds
 
 from . import cases
 from .choices import ContactRole, TerminationReason
+from .schemas import PersonUnitOut
 
 router = Router(tags=["发展党员"])
 
@@ -45,19 +46,7 @@ class CaseFields(Schema):
     completed_on: datetime.date | None
 
 
-class CaseOut(CaseFields):
-    @staticmethod
-    def resolve_person_name(obj) -> str:
-        return obj.person.name
-
-    @staticmethod
-    def resolve_unit_id(obj) -> int:
-        return obj.person.unit_id
-
-    @staticmethod
-    def resolve_unit_name(obj) -> str:
-        return obj.person.unit.name
-
+class CaseOut(PersonUnitOut, CaseFields):
     @staticmethod
     def resolve_rule_set(obj) -> str:
         return obj.rule_set.code

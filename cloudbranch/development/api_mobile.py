@@ -13,16 +13,13 @@ from cloudbranch.core.schemas import READ_ERRORS, WRITE_ERRORS
 from cloudbranch.orgs.scoping import holds
 
 from . import mobile
+from .schemas import PersonUnitOut
 
 router = Router(tags=["流动党员与失联党员"])
 
 
-class MobileRecordOut(Schema):
+class MobileRecordOut(PersonUnitOut):
     id: int
-    person_id: int
-    person_name: str
-    unit_id: int
-    unit_name: str
     status: str
     started_on: datetime.date
     expected_return_on: datetime.date | None
@@ -34,18 +31,6 @@ class MobileRecordOut(Schema):
     mobile_branch_id: int | None
     mobile_branch_name: str
     card_number: str
-
-    @staticmethod
-    def resolve_person_name(obj) -> str:
-        return obj.person.name
-
-    @staticmethod
-    def resolve_unit_id(obj) -> int:
-        return obj.person.unit_id
-
-    @staticmethod
-    def resolve_unit_name(obj) -> str:
-        return obj.person.unit.name
 
     @staticmethod
     def resolve_contact_phone_masked(obj) -> str:

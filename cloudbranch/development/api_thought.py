@@ -10,6 +10,7 @@ from cloudbranch.core.schemas import READ_ERRORS, WRITE_ERRORS
 from cloudbranch.orgs.scoping import holds
 
 from . import thought
+from .schemas import PersonUnitOut
 
 router = Router(tags=["思想汇报"])
 
@@ -78,30 +79,10 @@ class ReportFilters(Schema):
     q: str | None = None
 
 
-class MissingOut(Schema):
-    person_id: int
-    person_name: str
-    unit_id: int
-    unit_name: str
+class MissingOut(PersonUnitOut):
     case_id: int
     period_start: datetime.date
     period_end: datetime.date
-
-    @staticmethod
-    def resolve_person_id(obj) -> int:
-        return obj.person.pk
-
-    @staticmethod
-    def resolve_person_name(obj) -> str:
-        return obj.person.name
-
-    @staticmethod
-    def resolve_unit_id(obj) -> int:
-        return obj.person.unit_id
-
-    @staticmethod
-    def resolve_unit_name(obj) -> str:
-        return obj.person.unit.name
 
 
 class PolicyOut(Schema):

@@ -287,18 +287,14 @@ def mobile_register(
             card_number=(card_number or "").strip(),
             created_by=actor,
         )
-        try:
-            with transaction.atomic():
-                record.save()
-        except IntegrityError:
-            raise ConflictError(f"{person.name} 已登记为流动党员，请先办理返回再重新登记") from None
-        person_record_change(
+        _save_and_flag(
+            record,
             actor=actor,
-            person=person,
-            changes={"is_mobile": True},
+            flag="is_mobile",
+            key="mobile_record",
             effective_on=started_on,
             reason="登记为流动党员",
-            details={"mobile_record": record.pk},
+            conflict=f"{person.name} 已登记为流动党员，请先办理返回再重新登记",
         )
         audit_record(
             actor=actor,
@@ -627,18 +623,14 @@ def lost_open(*, actor, person_id: int, lost_since: datetime.date, note: str = "
         if LostContact.objects.filter(person=person, status__in=open_statuses).exists():
             raise ConflictError(f"{person.name} 已有未结束的失联登记")
         lost = LostContact(person=person, lost_since=lost_since, note=(note or "").strip(), created_by=actor)
-        try:
-            with transaction.atomic():
-                lost.save()
-        except IntegrityError:
-            raise ConflictError(f"{person.name} 已有未结束的失联登记") from None
-        person_record_change(
+        _save_and_flag(
+            lost,
             actor=actor,
-            person=person,
-            changes={"is_lost_contact": True},
+            flag="is_lost_contact",
+            key="lost_contact",
             effective_on=lost_since,
             reason="登记为失联党员",
-            details={"lost_contact": lost.pk},
+            conflict=f"{person.name} 已有未结束的失联登记",
         )
         audit_record(
             actor=actor,
@@ -946,3 +938,21 @@ def _int(value) -> int | None:
 
 def may_see_mobile(user) -> bool:
     return holds(user, VIEW_PERM)
+
+
+def _save_and_flag(obj, *, actor, flag: str, key: str, effective_on, reason: str, conflict: str) -> None:
+    """Insert a new registration (a unique constraint allows one open per person: a race is a
+    409) and set the person's flag with a history event naming it."""
+    try:
+        with transaction.atomic():
+            obj.save()
+    except IntegrityError:
+        raise ConflictError(conflict) from None
+    person_record_change(
+        actor=actor,
+        person=obj.person,
+        changes={flag: True},
+        effective_on=effective_on,
+        reason=reason,
+        details={key: obj.pk},
+    )
