@@ -159,6 +159,12 @@ class Case(models.Model):
     next_step_code = models.CharField(_("下一步骤"), max_length=40, blank=True)
     next_due_on = models.DateField(_("下一期限"), null=True, blank=True)
     next_earliest_on = models.DateField(_("下一步最早日期"), null=True, blank=True)
+    # Milestone dates (first valid record of the step), kept by the engine with the fields above:
+    # the pipeline's time-per-stage averages read them from this one table.
+    activist_on = models.DateField(_("确定积极分子"), null=True, blank=True)
+    candidate_on = models.DateField(_("确定发展对象"), null=True, blank=True)
+    admitted_on = models.DateField(_("党委审批接收"), null=True, blank=True)
+    confirmed_on = models.DateField(_("党委审批转正"), null=True, blank=True)
     extension_months = models.PositiveSmallIntegerField(_("延长预备期（月）"), default=0)
     extended_on = models.DateField(_("延长预备期决定日期"), null=True, blank=True)
     extension_reason = models.TextField(_("延长预备期原因"), blank=True)

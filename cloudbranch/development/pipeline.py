@@ -45,7 +45,6 @@ from django.db.models import (
     F,
     FloatField,
     Func,
-    Min,
     Q,
     Value,
 )
@@ -58,8 +57,8 @@ from cloudbranch.orgs.models import OrgUnit
 from cloudbranch.orgs.scoping import access_by_id, can, granted_prefixes
 from cloudbranch.people.choices import Category, RosterStatus
 
-from .choices import CaseStatus, RecordStatus, Stage
-from .models import Case, Reminder, StepRecord
+from .choices import CaseStatus, Stage
+from .models import Case, Reminder
 from .state import rule_steps
 
 logger = logging.getLogger(__name__)
@@ -81,6 +80,15 @@ MILESTONES = (
 PROBATIONARY_STEP = 17
 
 # (key, label, from step code, to step code)
+# The case's date column for each milestone step (see state.MILESTONE_STEPS).
+CASE_DATES = {
+    "application": "applied_on",
+    "activist": "activist_on",
+    "candidate": "candidate_on",
+    "approval": "admitted_on",
+    "confirmation_approval": "confirmed_on",
+}
+
 TRANSITIONS = (
     ("application_activist", "申请入党 → 入党积极分子", "application", "activist"),
     ("activist_candidate", "入党积极分子 → 发展对象", "activist", "candidate"),
@@ -424,44 +432,24 @@ class DaysBetween(Func):
 def stage_durations(unit: OrgUnit, *, today: datetime.date | None = None, years: int = AVERAGE_YEARS) -> list[Duration]:
     """Mean days of each transition completed in the last ``years`` years in ``unit``'s subtree.
 
-    Two queries (three for a root: is it the only one?): the step ids of the five steps involved
-    (rule data, every rule set), then one
-    aggregate in SQL: the valid records of those steps in the subtree grouped by case, with the
-    first date of each step (``MIN(...) FILTER``), wrapped in an outer aggregate that counts and
-    averages, per transition, the cases whose "to" step falls in the window
-    (``AVG(julianday(to) - julianday(from))``; date subtraction on PostgreSQL). No Python per case.
+    One aggregate over the cases' milestone dates (``applied_on``, ``activist_on``,
+    ``candidate_on``, ``admitted_on``, ``confirmed_on``: the first valid record of each step, kept
+    by the engine), counting per transition the cases whose "to" date falls in the window:
+    ``AVG(julianday(to) - julianday(from))`` (date subtraction on PostgreSQL). No step records
+    are read, so a province's root costs one pass over its cases.
     """
-    from .models import RuleStep
-
     today = today or timezone.localdate()
     since = today - datetime.timedelta(days=365 * years + years // 4)
-    codes = list(dict.fromkeys(c for _k, _l, frm, to in TRANSITIONS for c in (frm, to)))
-    ids: dict[str, list[int]] = {c: [] for c in codes}
-    for pk, code in RuleStep.objects.filter(code__in=codes).values_list("pk", "code"):
-        ids[code].append(pk)
-    all_ids = [pk for pks in ids.values() for pk in pks]
-    if not all_ids:
-        return [Duration(k, label, 0, None) for k, label, _f, _t in TRANSITIONS]
-    records = StepRecord.objects.filter(status=RecordStatus.VALID, step_id__in=all_ids)
-    if not is_sole_root(unit):  # the whole tree needs no path filter (two joins fewer per record)
-        records = records.filter(**{f"case__{PATH}__startswith": unit.path})
-    per_case = (
-        records
-        # Cases that cannot hold a transition in the window: never past the talk (no "to" step),
-        # or closed before the window (every record is on or before the closing date).
-        .filter(case__last_step_number__gte=MILESTONES[1][3])
-        .exclude(case__status=CaseStatus.COMPLETED, case__completed_on__lt=since)
-        .exclude(case__status=CaseStatus.TERMINATED, case__terminated_on__lt=since)
-        .values("case_id")
-        .annotate(**{f"d_{c}": Min("occurred_on", filter=Q(step_id__in=ids[c] or [0])) for c in codes})
-        .order_by()
-    )
+    cases = Case.objects.all()
+    if not is_sole_root(unit):  # the whole tree needs no path filter (two joins fewer per case)
+        cases = cases.filter(**{f"{PATH}__startswith": unit.path})
     aggs = {}
     for key, _label, frm, to in TRANSITIONS:
-        done = Q(**{f"d_{to}__gte": since, f"d_{to}__lte": today, f"d_{frm}__isnull": False})
-        aggs[f"n_{key}"] = Count("case_id", filter=done)
-        aggs[f"a_{key}"] = Avg(DaysBetween(F(f"d_{to}"), F(f"d_{frm}")), filter=done)
-    row = per_case.aggregate(**aggs)
+        frm_field, to_field = CASE_DATES[frm], CASE_DATES[to]
+        done = Q(**{f"{to_field}__gte": since, f"{to_field}__lte": today, f"{frm_field}__isnull": False})
+        aggs[f"n_{key}"] = Count("id", filter=done)
+        aggs[f"a_{key}"] = Avg(DaysBetween(F(to_field), F(frm_field)), filter=done)
+    row = cases.aggregate(**aggs)
     out = []
     for key, label, _frm, _to in TRANSITIONS:
         n, mean = row[f"n_{key}"] or 0, row[f"a_{key}"]

@@ -15,7 +15,24 @@ from .choices import CaseStatus, RecordStatus
 from .models import Case, RuleSet, RuleStep, StepRecord
 from .rules import CaseState, evaluate
 
-SYNC_FIELDS = ("stage", "last_step_number", "next_step_code", "next_due_on", "next_earliest_on")
+SYNC_FIELDS = (
+    "stage",
+    "last_step_number",
+    "next_step_code",
+    "next_due_on",
+    "next_earliest_on",
+    "activist_on",
+    "candidate_on",
+    "admitted_on",
+    "confirmed_on",
+)
+# Case milestone field -> the step whose first valid record dates it.
+MILESTONE_STEPS = {
+    "activist_on": "activist",
+    "candidate_on": "candidate",
+    "admitted_on": "approval",
+    "confirmed_on": "confirmation_approval",
+}
 
 
 @functools.lru_cache(maxsize=16)
@@ -66,6 +83,9 @@ def apply_state(case: Case, state: CaseState) -> None:
     case.next_step_code = nxt.code if nxt else ""
     case.next_due_on = nxt.due if nxt else None
     case.next_earliest_on = nxt.earliest if nxt else None
+    for field, code in MILESTONE_STEPS.items():
+        step = state.steps.get(code)
+        setattr(case, field, step.records[0].occurred_on if step and step.records else None)
 
 
 def sync_case(case: Case, state: CaseState | None = None) -> CaseState:
