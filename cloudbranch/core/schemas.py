@@ -1,8 +1,11 @@
 """Schemas every API router shares."""
 
-from typing import Any
+from typing import Annotated, Any
 
-from ninja import Schema
+from ninja import Field, Schema
+
+#: A primary key in a query parameter: out-of-range numbers are a 422, not a database overflow.
+ObjectId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
 class ErrorOut(Schema):

@@ -9,7 +9,9 @@ a database seeded before meetings existed gets them once, with a ``demo.seed.mee
 likewise two years of dues, see ``fees_demo.py``, if no bill exists under the root yet, with a
 ``demo.seed.fees`` audit row; and member development cases, transfers, mobile members and thought
 reports, see ``development_demo.py``, if no development case exists under the root yet, with a
-``demo.seed.development`` audit row).
+``demo.seed.development`` audit row; and the learning content with a year of study, quizzes
+and points, see ``learning_demo.py``, if no question exists under the root yet, with a
+``demo.seed.learning`` audit row).
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from cloudbranch.people import crypto, idcard
 from cloudbranch.people.choices import Category, CommitteePosition, PersonEventKind, PoliticalStatus
 from cloudbranch.people.models import CommitteeMembership, Person, PersonEvent
 
-from . import development_demo, fees_demo, life
+from . import development_demo, fees_demo, learning_demo, life
 from .generator import ROOT_CODES, SCALES, Batch, ScaleParams, generate
 
 logger = logging.getLogger(__name__)
@@ -70,6 +72,8 @@ class SeedResult:
     fees_skipped: bool = False  # no organization administrator account to record them
     development: dict | None = None  # counts of the member development demo written by this run
     development_skipped: bool = False  # no organization administrator account to record it
+    learning: dict | None = None  # counts of the learning content and year of study written by this run
+    learning_skipped: bool = False  # no organization administrator account to own the question bank
     foreign_root: bool = False  # the root code is taken by a committee seed_demo did not create
 
 
@@ -151,6 +155,26 @@ def _seed_development(root: OrgUnit, *, seed: int, today: datetime.date) -> tupl
     return counts, False
 
 
+def _seed_learning(root: OrgUnit, *, seed: int, today: datetime.date) -> tuple[dict | None, bool]:
+    """Learning content, a year of study and quizzes, and the points ledger under ``root`` unless
+    some question exists there already. Runs after the meetings (attendance earns points).
+    Returns (counts or None, skipped for want of an administrator account)."""
+    if learning_demo.has_learning(root):
+        return None, False
+    creator = life.default_creator(root)
+    if creator is None:
+        return None, True
+    counts = learning_demo.seed_learning(
+        root,
+        seed=seed,
+        today=today,
+        now=_life_now(today),
+        creator=creator,
+        demo=demo_units(root, province=_is_province(root)),
+    )
+    return counts, False
+
+
 def seed(
     *,
     scale: str = "demo",
@@ -179,6 +203,7 @@ def seed(
             dev_counts, dev_skipped = _seed_development(root, seed=event.get("seed", seed), today=today)
             life_counts, life_skipped = _seed_life(root, seed=event.get("seed", seed), today=today)
             fees_counts, fees_skipped = _seed_fees(root, seed=event.get("seed", seed), today=today)
+            learning_counts, learning_skipped = _seed_learning(root, seed=event.get("seed", seed), today=today)
             created = [a.username for a in accounts if a.created]
             if created:
                 sent = seed_notifications(root, created, province=_is_province(root))
@@ -188,7 +213,7 @@ def seed(
                     target=root,
                     changes={"scale": existing, "accounts_created": created, "notifications": sent},
                 )
-            if life_counts or fees_counts or dev_counts:
+            if life_counts or fees_counts or dev_counts or learning_counts:
                 refresh_planner_statistics()
             return SeedResult(
                 root=root,
@@ -203,6 +228,8 @@ def seed(
                 fees_skipped=fees_skipped,
                 development=dev_counts,
                 development_skipped=dev_skipped,
+                learning=learning_counts,
+                learning_skipped=learning_skipped,
             )
 
         writer = _Writer(now=timezone.now())
@@ -219,6 +246,7 @@ def seed(
         dev_counts, dev_skipped = _seed_development(root, seed=seed, today=today)
         life_counts, life_skipped = _seed_life(root, seed=seed, today=today)
         fees_counts, fees_skipped = _seed_fees(root, seed=seed, today=today)
+        learning_counts, learning_skipped = _seed_learning(root, seed=seed, today=today)
     refresh_planner_statistics()
     return SeedResult(
         root=root,
@@ -233,6 +261,8 @@ def seed(
         fees_skipped=fees_skipped,
         development=dev_counts,
         development_skipped=dev_skipped,
+        learning=learning_counts,
+        learning_skipped=learning_skipped,
     )
 
 

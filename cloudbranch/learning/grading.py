@@ -18,7 +18,7 @@ _STRIP = " \t\r\n\u3000。，、；：！？,.;:!?\"'“”‘’（）()《》�
 
 
 def normalize_text(value) -> str:
-    text = unicodedata.normalize("NFKC", str(value or ""))
+    text = unicodedata.normalize("NFKC", "" if value is None else str(value))
     return text.strip(_STRIP).replace(" ", "").lower()
 
 
@@ -32,8 +32,9 @@ def _indexes(response) -> list[int] | None:
 def is_correct(kind: str, answer: Sequence, response, *, option_count: int | None = None) -> bool:
     """Whether ``response`` answers a question of ``kind`` whose key is ``answer``."""
     if kind in (QuestionKind.SINGLE, QuestionKind.JUDGE):
-        got = _indexes(response)
-        return got is not None and len(got) == 1 and got[0] in set(answer) and len(answer) == 1
+        got, key = _indexes(response), _indexes(answer)
+        # compare as integers: a key stored as ["1"] (check_key accepts it) must grade like [1]
+        return got is not None and key is not None and len(got) == 1 and len(key) == 1 and got[0] == key[0]
     if kind == QuestionKind.MULTIPLE:
         got = _indexes(response)
         if got is None or (option_count is not None and any(i < 0 or i >= option_count for i in got)):

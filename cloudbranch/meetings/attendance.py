@@ -24,6 +24,7 @@ from cloudbranch.core.errors import ConflictError, DomainError
 from cloudbranch.notifications.choices import Category
 from cloudbranch.notifications.services import notify
 from cloudbranch.orgs.scoping import can
+from cloudbranch.points.services import point_award
 
 from .choices import AttendanceStatus, CheckInMethod, MeetingStatus
 from .models import Invitee, Meeting
@@ -214,8 +215,23 @@ def mark_attendance(
         changes = field_changes(before, invitee, fields=AUDIT_FIELDS)
         changes["reason"] = reason
         audit_record(actor=actor, action="meetings.invitee.mark", target=invitee, changes=changes)
+        if status == AttendanceStatus.PRESENT:
+            award_attendance_points(invitee, now=now)
     invitee.meeting = meeting
     return invitee
+
+
+def award_attendance_points(invitee: Invitee, *, now: datetime.datetime) -> None:
+    """Pay the "meeting_attendance" points when an invitee becomes present (checked in or marked),
+    in the caller's transaction; once per (person, meeting) whatever happens later (points app,
+    idempotent per source object)."""
+    point_award(
+        person=invitee.person,
+        action="meeting_attendance",
+        source_type="meetings.meeting",
+        source_id=invitee.meeting_id,
+        occurred_at=now,
+    )
 
 
 # --- counts -----------------------------------------------------------------------------------

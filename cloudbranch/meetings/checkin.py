@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from cloudbranch.audit.services import audit_record, field_changes, snapshot
 from cloudbranch.core.errors import ConflictError, DomainError
 
-from .attendance import AUDIT_FIELDS, OPEN_STATUSES
+from .attendance import AUDIT_FIELDS, OPEN_STATUSES, award_attendance_points
 from .choices import AttendanceStatus, CheckInMethod
 from .models import CheckInToken, Invitee, Meeting
 
@@ -100,6 +100,7 @@ def _record(actor, invitee: Invitee, *, method: str, now: datetime.datetime) -> 
         target=invitee,
         changes=field_changes(before, invitee, fields=AUDIT_FIELDS),
     )
+    award_attendance_points(invitee, now=now)
     return invitee
 
 

@@ -11,6 +11,7 @@ class Category(models.TextChoices):
     MEETING = "meeting", _("会议通知")
     TASK = "task", _("工作任务")
     DEVELOPMENT = "development", _("发展党员")
+    LEARNING = "learning", _("学习教育")
 
 
 class DeliveryStatus(models.TextChoices):

@@ -1,5 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "points"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("mine/", views.mine, name="mine"),
+    path("ranking/", views.ranking, name="ranking"),
+    path("rules/", views.rules, name="rules"),
+    path("scores/", views.scores, name="scores"),
+    path("scores.xlsx", views.scores_export, name="scores_export"),
+]

@@ -7,8 +7,9 @@ province ≈ 10 universities, 8,000 branches, 200,000 people. Running it again f
 committee by its code and only adds missing demo accounts. The same ``--seed`` gives the same
 names, codes, ID numbers and tree. A year of organizational life (themes, meetings with
 attendance and minutes, talks), two years of dues (bases, bills, payments, arrears, one reversal) and
-member development (cases at every step, transfers, mobile members, thought reports) are added once
-each, also to a database seeded before they existed. Demo accounts (password ``CLOUDBRANCH_DEMO_PASSWORD``,
+member development (cases at every step, transfers, mobile members, thought reports) and learning (the
+question bank, resources in every column, a year of study, daily quizzes, exams, contests, study tasks
+and the points ledger with its tallies) are added once each, also to a database seeded before they existed. Demo accounts (password ``CLOUDBRANCH_DEMO_PASSWORD``,
 default ``demo12345``) are created only with DEBUG on or ``CLOUDBRANCH_DEMO_ALLOW=1``.
 """
 
@@ -108,6 +109,24 @@ class Command(BaseCommand):
             self.stderr.write(
                 self.style.WARNING(
                     "未生成发展党员数据：需要演示账号 admin 作为记录人。创建演示账号后重新运行即可补上。"
+                )
+            )
+        if result.learning:
+            c = result.learning
+            self.stdout.write(
+                f"{'已生成' if result.created else '已补充生成'}一年的学习数据：题库 {c['questions']} 道，"
+                f"学习资源 {c['resources']} 篇（其中学院发布 {c.get('resources_by_colleges', 0)} 篇），专题 {c.get('topics', 0)} 个，"
+                f"学员 {c['learners']} 名，完成学习 {c.get('resources_completed', 0)} 次，每日答题 {c.get('daily_quizzes', 0)} 次，"
+                f"答题记录 {c.get('answer_records', 0)} 条，错题 {c.get('wrong_answers', 0)} 条，"
+                f"考试 {c.get('papers', 0)} 场（答卷 {c.get('attempts', 0)} 份），竞赛 {c.get('contests', 0)} 场"
+                f"（参赛 {c.get('contest_entries', 0)} 人次），对战 {c.get('duels', 0)} 场，学习任务 {c.get('tasks', 0)} 个，"
+                f"积分记录 {c.get('point_events', 0)} 条（共 {c.get('points', 0)} 分），积分汇总 {c.get('point_tallies', 0)} 条，"
+                f"用时 {c['seconds']:.1f} 秒。"
+            )
+        elif result.learning_skipped:
+            self.stderr.write(
+                self.style.WARNING(
+                    "未生成学习数据：需要演示账号 admin 作为题库创建人。创建演示账号后重新运行即可补上。"
                 )
             )
         if result.accounts_refused:
