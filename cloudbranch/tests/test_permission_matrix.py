@@ -128,6 +128,82 @@ MATRIX = {
     ("GET", "fees:arrears"): (302, 403, 200, 200, 200, 403, 403, 403),
     ("POST", "fees:arrears_decide"): (302, 404, 422, 404, 422, 404, 404, 404),
     ("GET", "fees:reconcile"): (302, 403, 403, 403, 200, 403, 403, 403),
+    # Learning and points. The objects belong to branch_a1 (see learning_objects). Members act on
+    # what is published for their unit and on their own attempts, quizzes and duels; the platform
+    # duties and managers without a person record get no member pages (403/404). member1's daily
+    # quiz is a 422: the fixture's bank has one question, the quiz needs five.
+    ("GET", "learning:attempt"): (302, 200, 404, 404, 404, 404, 404, 404),
+    ("GET", "learning:attempt_result"): (302, 302, 302, 404, 302, 404, 404, 404),
+    ("GET", "learning:certificate"): (302, 200, 403, 403, 403, 403, 403, 403),
+    ("GET", "learning:contest"): (302, 200, 200, 404, 200, 404, 404, 404),
+    ("GET", "learning:contest_board"): (302, 200, 200, 404, 200, 404, 404, 404),
+    ("GET", "learning:contest_create"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "learning:contest_play"): (302, 302, 403, 403, 403, 403, 403, 403),
+    ("GET", "learning:contests"): (302, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "learning:daily"): (302, 422, 403, 403, 403, 403, 403, 403),
+    ("GET", "learning:duel"): (302, 200, 403, 403, 403, 403, 403, 403),
+    ("GET", "learning:duel_create"): (302, 200, 403, 403, 403, 403, 403, 403),
+    ("GET", "learning:duel_state"): (302, 200, 403, 403, 403, 403, 403, 403),
+    ("GET", "learning:duels"): (302, 200, 403, 403, 403, 403, 403, 403),
+    ("GET", "learning:home"): (302, 200, 302, 302, 302, 403, 403, 403),
+    ("GET", "learning:mastery"): (302, 200, 403, 403, 403, 403, 403, 403),
+    ("GET", "learning:my_exams"): (302, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "learning:my_study"): (302, 200, 403, 403, 403, 403, 403, 403),
+    ("GET", "learning:my_tasks"): (302, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "learning:paper"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("GET", "learning:paper_create"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "learning:paper_edit"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("GET", "learning:papers"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "learning:practice"): (302, 200, 403, 403, 403, 403, 403, 403),
+    ("GET", "learning:question_create"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "learning:question_edit"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("GET", "learning:question_export"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "learning:question_import"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "learning:question_template"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "learning:questions"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "learning:resource"): (302, 200, 200, 404, 200, 404, 404, 404),
+    ("GET", "learning:resource_create"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "learning:resource_edit"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("GET", "learning:resource_file"): (302, 404, 404, 404, 404, 404, 404, 404),
+    ("GET", "learning:resource_manage"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "learning:resources"): (302, 200, 200, 200, 200, 403, 403, 403),
+    ("GET", "learning:task"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("GET", "learning:task_create"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "learning:task_export"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("GET", "learning:tasks"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "learning:topic"): (302, 200, 200, 404, 200, 404, 404, 404),
+    ("GET", "learning:topic_create"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "learning:topic_edit"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("GET", "learning:topic_manage"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "learning:topics"): (302, 200, 200, 200, 200, 403, 403, 403),
+    ("GET", "learning:unit_weak"): (302, 403, 200, 404, 200, 403, 403, 403),
+    ("GET", "learning:wrong_review"): (302, 200, 403, 403, 403, 403, 403, 403),
+    ("GET", "learning:wrongbook"): (302, 200, 403, 403, 403, 403, 403, 403),
+    ("GET", "points:mine"): (302, 200, 404, 404, 404, 404, 404, 404),
+    ("GET", "points:ranking"): (302, 200, 200, 404, 200, 404, 404, 404),
+    ("GET", "points:rules"): (302, 403, 403, 403, 200, 403, 403, 403),
+    ("GET", "points:scores"): (302, 403, 200, 404, 200, 403, 403, 403),
+    ("GET", "points:scores_export"): (302, 403, 200, 404, 200, 403, 403, 403),
+    ("POST", "learning:attempt_save"): (302, 422, 404, 404, 404, 404, 404, 404),
+    ("POST", "learning:attempt_submit"): (302, 302, 404, 404, 404, 404, 404, 404),
+    ("POST", "learning:contest_answer"): (302, 302, 403, 403, 403, 403, 403, 403),
+    ("POST", "learning:contest_enter"): (302, 302, 403, 403, 403, 403, 403, 403),
+    ("POST", "learning:daily_answer"): (302, 422, 403, 403, 403, 403, 403, 403),
+    ("POST", "learning:duel_accept"): (302, 403, 403, 403, 403, 403, 403, 403),
+    ("POST", "learning:duel_answer"): (302, 422, 403, 403, 403, 403, 403, 403),
+    ("POST", "learning:duel_decline"): (302, 403, 403, 403, 403, 403, 403, 403),
+    ("POST", "learning:exam_start"): (302, 302, 404, 404, 404, 404, 404, 404),
+    ("POST", "learning:heartbeat"): (302, 200, 403, 404, 403, 404, 404, 404),
+    ("POST", "learning:paper_close"): (302, 404, 302, 404, 302, 404, 404, 404),
+    ("POST", "learning:paper_publish"): (302, 404, 302, 404, 302, 404, 404, 404),
+    ("POST", "learning:paper_questions"): (302, 404, 302, 404, 302, 404, 404, 404),
+    ("POST", "learning:paper_withdraw"): (302, 404, 302, 404, 302, 404, 404, 404),
+    ("POST", "learning:question_status"): (302, 404, 302, 404, 302, 404, 404, 404),
+    ("POST", "learning:resource_publish"): (302, 404, 409, 404, 409, 404, 404, 404),
+    ("POST", "learning:resource_withdraw"): (302, 404, 302, 404, 302, 404, 404, 404),
+    ("POST", "learning:task_cancel"): (302, 404, 422, 404, 422, 404, 404, 404),
+    ("POST", "learning:task_close"): (302, 404, 302, 404, 302, 404, 404, 404),
+    ("POST", "learning:topic_items"): (302, 404, 422, 404, 422, 404, 404, 404),
     # Member development. The case is an applicant's of branch_a1 (activist step); the transfer
     # moves a1_other from branch_a1 to branch_b1 (pending the sending side); mobile record and
     # lost contact are in branch_a1. Members read the notice board of their college and their
@@ -342,6 +418,117 @@ def development_objects(world) -> dict:
     return {f"development:{k}": v for k, v in args.items()}
 
 
+def learning_objects(world) -> dict:
+    """Learning objects of branch_a1: a published article and topic, a study task assigned to
+    member1, a question, an open paper with member1's attempt in progress, a running contest, a
+    duel member1 started against a1_other, and a wrong answer in member1's book."""
+    import datetime
+
+    from django.utils import timezone
+
+    from cloudbranch.learning.models import (
+        Attempt,
+        Contest,
+        Duel,
+        Paper,
+        PaperQuestion,
+        Question,
+        Resource,
+        StudyTask,
+        TaskAssignee,
+        Topic,
+        WrongAnswer,
+    )
+
+    w, sec = world, world.users["secretary1"]
+    now = timezone.now()
+    resource = Resource.objects.create(
+        kind="article",
+        title="党章学习",
+        body="<p>党章</p>",
+        column="cultivation",
+        unit=w.branch_a1,
+        status="published",
+        published_at=now,
+        created_by=sec,
+    )
+    topic = Topic.objects.create(unit=w.branch_a1, title="专题", status="published", published_at=now, created_by=sec)
+    task = StudyTask.objects.create(
+        unit=w.branch_a1, title="学习党章", deadline=now.date() + datetime.timedelta(days=7), created_by=sec
+    )
+    task.resources.add(resource)
+    TaskAssignee.objects.create(task=task, person=w.people["member1"], unit=w.branch_a1)
+    question = Question.objects.create(
+        unit=w.branch_a1, kind="judge", stem="预备期为一年。", options=["正确", "错误"], answer=[0], created_by=sec
+    )
+    paper = Paper.objects.create(
+        unit=w.branch_a1,
+        title="党章测试",
+        opens_at=now - datetime.timedelta(days=1),
+        closes_at=now + datetime.timedelta(days=1),
+        status="published",
+        created_by=sec,
+    )
+    PaperQuestion.objects.create(paper=paper, question=question, position=1, points=100)
+    attempt = Attempt.objects.create(
+        paper=paper,
+        person=w.people["member1"],
+        deadline_at=now + datetime.timedelta(minutes=30),
+        items=[{"question": question.pk, "points": "100", "order": [0, 1]}],
+        max_score=100,
+    )
+    contest = Contest.objects.create(
+        unit=w.branch_a1,
+        title="知识竞赛",
+        starts_at=now - datetime.timedelta(days=1),
+        ends_at=now + datetime.timedelta(days=1),
+        question_count=1,
+        status="published",
+        created_by=sec,
+    )
+    duel = Duel.objects.create(challenger=w.people["member1"], opponent=w.people["a1_other"], items=[question.pk])
+    wrong = WrongAnswer.objects.create(person=w.people["member1"], question=question)
+    args = {
+        "resource": (resource.pk,),
+        "resource_file": (resource.pk,),
+        "heartbeat": (resource.pk,),
+        "resource_edit": (resource.pk,),
+        "resource_publish": (resource.pk,),
+        "resource_withdraw": (resource.pk,),
+        "topic": (topic.pk,),
+        "topic_edit": (topic.pk,),
+        "topic_items": (topic.pk,),
+        "certificate": (now.year,),
+        "task": (task.pk,),
+        "task_close": (task.pk,),
+        "task_cancel": (task.pk,),
+        "task_export": (task.pk,),
+        "question_edit": (question.pk,),
+        "question_status": (question.pk,),
+        "practice": (question.pk,),
+        "attempt": (attempt.pk,),
+        "attempt_save": (attempt.pk,),
+        "attempt_submit": (attempt.pk,),
+        "attempt_result": (attempt.pk,),
+        "wrong_review": (wrong.pk,),
+        **{
+            n: (paper.pk,)
+            for n in (
+                "paper",
+                "paper_edit",
+                "paper_questions",
+                "paper_publish",
+                "paper_close",
+                "paper_withdraw",
+                "exam_start",
+            )
+        },
+        **{n: (contest.pk,) for n in ("contest", "contest_enter", "contest_play", "contest_answer", "contest_board")},
+        **{n: (duel.pk,) for n in ("duel", "duel_state", "duel_accept", "duel_decline", "duel_answer")},
+    }
+    return {f"learning:{k}": v for k, v in args.items()}
+
+
 MEETING_URLS = {
     "meetings:detail",
     "meetings:edit",
@@ -429,6 +616,8 @@ def url_args(world, name: str) -> tuple:
         return dues_objects(w).get(name, ())
     if name.startswith("development:"):
         return development_objects(w).get(name, ())
+    if name.startswith("learning:"):
+        return learning_objects(w).get(name, ())
     return ()
 
 
@@ -446,6 +635,10 @@ QUERY = {
     "development:pipeline_export": "?unit={a1}",
     "development:due": "?unit={a1}",
     "development:case_create": "?person={a1_other}",
+    "learning:unit_weak": "?unit={a1}",
+    "points:ranking": "?unit={a1}",
+    "points:scores": "?unit={a1}",
+    "points:scores_export": "?unit={a1}",
 }
 
 
