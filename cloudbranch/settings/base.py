@@ -195,6 +195,10 @@ DEMO_ALLOW_WITHOUT_DEBUG = env_bool("CLOUDBRANCH_DEMO_ALLOW", False)
 # Imports above this many rows run as a background task; smaller ones still go through the
 # task queue but finish within the request when the immediate backend is configured.
 IMPORT_MAX_ROWS = int(env("IMPORT_MAX_ROWS", "50000"))
+# Learning: largest uploaded video/audio/PDF (bytes); the web server in front must accept it too.
+LEARNING_MAX_UPLOAD_BYTES = int(env("LEARNING_MAX_UPLOAD_BYTES") or 500 * 1024 * 1024)
+# Mobile members: from this month on, members without this year's report are reminded.
+DEVELOPMENT_MOBILE_REPORT_REMIND_MONTH = int(env("DEVELOPMENT_MOBILE_REPORT_REMIND_MONTH") or 11)
 
 LOGGING = {
     "version": 1,
