@@ -40,14 +40,18 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import io
 import math
 import random
 import time
+import wave
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.management.color import no_style
 from django.db import connection
 from django.db.models import F, Max
@@ -107,6 +111,39 @@ WINDOW_DAYS = 365
 QUIZ_DAY_BUDGET = 45_000  # daily quizzes in the whole history, about (larger scales thin)
 MIN_SCALE = 0.03
 MEDIA = (ResourceKind.VIDEO, ResourceKind.AUDIO)
+# Playable files for the media placeholders: a 12-second video made for the demo (assets/) and
+# a 20-second chime generated here.
+DEMO_MEDIA_SECONDS = {ResourceKind.VIDEO: 12, ResourceKind.AUDIO: 20}
+DEMO_VIDEO = Path(__file__).resolve().parent / "assets" / "micro-lesson.webm"
+
+
+def demo_chime_wav(seconds: int = 20, rate: int = 8000) -> bytes:
+    """A quiet chime every 2.5 s (8-bit mono WAV): something the browser's player can play."""
+    frames = bytearray()
+    for i in range(seconds * rate):
+        t = i / rate
+        since = t % 2.5
+        level = 24 * math.exp(-since * 3) if since < 1.2 else 0.0
+        frames.append(128 + int(level * math.sin(2 * math.pi * 523.25 * t)))
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(1)
+        w.setframerate(rate)
+        w.writeframes(bytes(frames))
+    return out.getvalue()
+
+
+def attach_demo_media(resource) -> None:
+    """Store the demo file of a video or audio placeholder and point the resource at it."""
+    if resource.kind == ResourceKind.VIDEO:
+        name, data, content_type = "micro-lesson.webm", DEMO_VIDEO.read_bytes(), "video/webm"
+    else:
+        name, data, content_type = "chime.wav", demo_chime_wav(DEMO_MEDIA_SECONDS[ResourceKind.AUDIO]), "audio/wav"
+    resource.file.save(name, ContentFile(data), save=False)
+    Resource.objects.filter(pk=resource.pk).update(file=resource.file.name, content_type=content_type)
+
+
 PARTY = (PoliticalStatus.FULL, PoliticalStatus.PROBATIONARY)
 LEARNER_STATUSES = (
     PoliticalStatus.APPLICANT,
@@ -686,6 +723,8 @@ class Seeder:
             college = publishers[i % len(publishers)] if publishers and i % 6 == 5 else None
             kind = r["kind"]
             media = kind in MEDIA
+            if media:  # the demo media files are short: the duration is theirs
+                r = {**r, "duration_seconds": DEMO_MEDIA_SECONDS[kind]}
             body_len = len(r["body"])
             min_seconds = r["min_seconds"] or (60 if kind == ResourceKind.LINK else min(300, max(60, body_len // 8)))
             objs.append(
@@ -711,6 +750,9 @@ class Seeder:
             )
             plans.append((college, offset, published, int(min_seconds), r["duration_seconds"] if media else 0, media))
         Resource.objects.bulk_create(objs)
+        for o in objs:
+            if o.kind in MEDIA:
+                attach_demo_media(o)
         through = Resource.knowledge_points.through
         through.objects.bulk_create(
             [

@@ -90,7 +90,7 @@ def sanitize_html(value: str) -> str:
 MB = 1024 * 1024
 UPLOAD_TYPES = {
     ResourceKind.VIDEO: {".mp4": "video/mp4", ".webm": "video/webm"},
-    ResourceKind.AUDIO: {".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".ogg": "audio/ogg"},
+    ResourceKind.AUDIO: {".mp3": "audio/mpeg", ".m4a": "audio/mp4", ".ogg": "audio/ogg", ".wav": "audio/wav"},
     ResourceKind.PDF: {".pdf": "application/pdf"},
 }
 # What browsers declare for these extensions (the declared type must be one of them).
@@ -100,6 +100,7 @@ DECLARED_TYPES = {
     ".mp3": {"audio/mpeg", "audio/mp3", "audio/mpeg3", "audio/x-mpeg-3"},
     ".m4a": {"audio/mp4", "audio/x-m4a", "audio/m4a", "audio/aac"},
     ".ogg": {"audio/ogg", "application/ogg", "video/ogg"},
+    ".wav": {"audio/wav", "audio/x-wav", "audio/wave", "audio/vnd.wave"},
     ".pdf": {"application/pdf", "application/x-pdf"},
 }
 
@@ -115,6 +116,8 @@ def _magic_ok(ext: str, head: bytes) -> bool:
         return head[:4] == b"\x1a\x45\xdf\xa3"
     if ext == ".ogg":
         return head[:4] == b"OggS"
+    if ext == ".wav":
+        return head[:4] == b"RIFF" and head[8:12] == b"WAVE"
     if ext == ".mp3":
         return head[:3] == b"ID3" or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0)
     if ext == ".pdf":
