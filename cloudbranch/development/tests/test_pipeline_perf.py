@@ -224,7 +224,7 @@ def test_province_pipeline_under_500ms(client, capsys):
             f"due list GET median {statistics.median(due_timings):.0f} ms\n"
             f"  due list plan: {plans}"
         )
-    assert queries == 6  # summary, averages (sole root? + step ids + aggregate), freshman funnel, due page
+    assert queries == 5  # summary, averages (sole root? + aggregate over cases), freshman funnel, due page
     assert summary.totals.funnel["applicant"] == n_cases
     assert sum(summary.totals.stages.values()) == Case.objects.filter(status="open").count()
     assert len(summary.rows) == UNIVERSITIES and rows
