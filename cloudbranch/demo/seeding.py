@@ -106,73 +106,39 @@ def _life_now(today: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(today, datetime.time(12, 0), tzinfo=timezone.get_current_timezone())
 
 
-def _seed_life(root: OrgUnit, *, seed: int, today: datetime.date) -> tuple[dict | None, bool]:
-    """A year of meetings and talks under ``root`` unless some meeting exists there already.
-    Returns (counts or None, skipped for want of an administrator account)."""
-    if life.has_meetings(root):
+def _seed_part(root: OrgUnit, *, exists, run, seed: int, today: datetime.date, units: bool = True):
+    """Seed one part of the demo (``run``) under ``root`` unless ``exists(root)`` says it is there
+    already. Returns (counts or None, skipped for want of an administrator account)."""
+    if exists(root):
         return None, False
     creator = life.default_creator(root)
     if creator is None:
         return None, True
-    return life.seed_life(root, seed=seed, today=today, now=_life_now(today), creator=creator), False
+    extra = {"demo": demo_units(root, province=_is_province(root))} if units else {}
+    return run(root, seed=seed, today=today, now=_life_now(today), creator=creator, **extra), False
+
+
+def _seed_life(root: OrgUnit, *, seed: int, today: datetime.date) -> tuple[dict | None, bool]:
+    """A year of meetings and talks, unless some meeting exists there already."""
+    return _seed_part(root, exists=life.has_meetings, run=life.seed_life, seed=seed, today=today, units=False)
 
 
 def _seed_fees(root: OrgUnit, *, seed: int, today: datetime.date) -> tuple[dict | None, bool]:
-    """Two years of dues under ``root`` unless some bill exists there already.
-    Returns (counts or None, skipped for want of an administrator account)."""
-    if fees_demo.has_bills(root):
-        return None, False
-    creator = life.default_creator(root)
-    if creator is None:
-        return None, True
-    counts = fees_demo.seed_fees(
-        root,
-        seed=seed,
-        today=today,
-        now=_life_now(today),
-        creator=creator,
-        demo=demo_units(root, province=_is_province(root)),
-    )
-    return counts, False
+    """Two years of dues, unless some bill exists there already."""
+    return _seed_part(root, exists=fees_demo.has_bills, run=fees_demo.seed_fees, seed=seed, today=today)
 
 
 def _seed_development(root: OrgUnit, *, seed: int, today: datetime.date) -> tuple[dict | None, bool]:
-    """Development cases, transfers, mobile members and thought reports under ``root`` unless some
-    case exists there already. Returns (counts or None, skipped for want of an administrator account)."""
-    if development_demo.has_cases(root):
-        return None, False
-    creator = life.default_creator(root)
-    if creator is None:
-        return None, True
-    counts = development_demo.seed_development(
-        root,
-        seed=seed,
-        today=today,
-        now=_life_now(today),
-        creator=creator,
-        demo=demo_units(root, province=_is_province(root)),
+    """Development cases, transfers, mobile members and thought reports, unless some case exists."""
+    return _seed_part(
+        root, exists=development_demo.has_cases, run=development_demo.seed_development, seed=seed, today=today
     )
-    return counts, False
 
 
 def _seed_learning(root: OrgUnit, *, seed: int, today: datetime.date) -> tuple[dict | None, bool]:
-    """Learning content, a year of study and quizzes, and the points ledger under ``root`` unless
-    some question exists there already. Runs after the meetings (attendance earns points).
-    Returns (counts or None, skipped for want of an administrator account)."""
-    if learning_demo.has_learning(root):
-        return None, False
-    creator = life.default_creator(root)
-    if creator is None:
-        return None, True
-    counts = learning_demo.seed_learning(
-        root,
-        seed=seed,
-        today=today,
-        now=_life_now(today),
-        creator=creator,
-        demo=demo_units(root, province=_is_province(root)),
-    )
-    return counts, False
+    """Learning content, a year of study and quizzes and the points ledger, unless some question
+    exists. Runs after the meetings (attendance earns points)."""
+    return _seed_part(root, exists=learning_demo.has_learning, run=learning_demo.seed_learning, seed=seed, today=today)
 
 
 def seed(

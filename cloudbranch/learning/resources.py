@@ -455,6 +455,10 @@ def _filtered(qs, filters: ResourceFilters):
 def readable_resources(user, *, published_only: bool = True):
     """Resources ``user`` may read: published for their person's audience, plus (managers) what
     their ``view_resource`` grants cover (drafts too, unless ``published_only``)."""
+    return _readable(Resource, user, published_only=published_only)
+
+
+def _readable(model, user, *, published_only: bool):
     person = viewer_person(user)
     cond = Q(pk__in=[])
     if person is not None:
@@ -465,7 +469,7 @@ def readable_resources(user, *, published_only: bool = True):
         if published_only:
             grant &= Q(status=PublishStatus.PUBLISHED)
         cond |= grant
-    return Resource.objects.filter(cond)
+    return model.objects.filter(cond)
 
 
 def resource_list(user, filters: ResourceFilters):
@@ -731,17 +735,8 @@ def topic_reorder(*, actor, topic_id: int, resource_ids: list[int]) -> None:
 
 
 def readable_topics(user, *, published_only: bool = True):
-    person = viewer_person(user)
-    cond = Q(pk__in=[])
-    if person is not None:
-        cond = audience_q(person.unit.path) & Q(status=PublishStatus.PUBLISHED)
-    prefixes = granted_prefixes(user, VIEW)
-    if prefixes:
-        grant = scope_q("unit__path", prefixes)
-        if published_only:
-            grant &= Q(status=PublishStatus.PUBLISHED)
-        cond |= grant
-    return Topic.objects.filter(cond)
+    """Topics ``user`` may read, by the same rule as resources."""
+    return _readable(Topic, user, published_only=published_only)
 
 
 def topic_list(user):

@@ -69,34 +69,22 @@ def question_list(request):
 def _question_save(request, form: QuestionForm, *, question=None, units=()):
     data = form.cleaned_data
     try:
+        fields = {
+            "kind": data["kind"],
+            "stem": data["stem"],
+            "options": data["options"],
+            "answer": data["answer"],
+            "explanation": data["explanation"],
+            "difficulty": data["difficulty"],
+            "knowledge_points": data["kp_names"],
+            "source": data["source"],
+        }
         if question is None:
             unit = _unit_of(units, data["unit"])
             if unit is None:
                 raise PermissionDenied
-            return questions.question_create(
-                actor=request.user,
-                unit=unit,
-                kind=data["kind"],
-                stem=data["stem"],
-                options=data["options"],
-                answer=data["answer"],
-                explanation=data["explanation"],
-                difficulty=data["difficulty"],
-                knowledge_points=data["kp_names"],
-                source=data["source"],
-            )
-        return questions.question_update(
-            actor=request.user,
-            question=question,
-            kind=data["kind"],
-            stem=data["stem"],
-            options=data["options"],
-            answer=data["answer"],
-            explanation=data["explanation"],
-            difficulty=data["difficulty"],
-            knowledge_points=data["kp_names"],
-            source=data["source"],
-        )
+            return questions.question_create(actor=request.user, unit=unit, **fields)
+        return questions.question_update(actor=request.user, question=question, **fields)
     except DomainError as exc:
         apply_domain_error(
             form, exc, field_map={"options": "option_a", "answer": "answer_text"}, summary=question is not None
