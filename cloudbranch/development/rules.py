@@ -344,7 +344,7 @@ def check_recording(
     if st.limit and occurred_on > st.limit:
         rule = _rule_text(step, "limit")
         out.append(Violation(f"“{step.name}”最迟须在 {st.limit:%Y-%m-%d} 完成，已超过不得延长的期限。依据：{rule}。"))
-    elif st.due and occurred_on > st.due and not step.repeatable:
+    elif st.due and occurred_on > st.due:
         rule = _rule_text(step, "due")
         out.append(
             Violation(

@@ -160,6 +160,16 @@ def test_assessment_due_every_six_months_from_the_last(steps):
     assert state["activist_assessment"].due == rules.add_months(last, 6)
 
 
+def test_late_assessment_needs_a_written_reason(steps):
+    """Half-yearly assessments (第十一条): on the due date it is on time, a day later it is
+    recorded only with a reason."""
+    records = _activist_records(steps, D(2023, 3, 10))
+    due = rules.add_months(D(2023, 3, 10) + datetime.timedelta(days=300), 6)
+    assert check(steps, records, "activist_assessment", due) == []
+    late = check(steps, records, "activist_assessment", due + datetime.timedelta(days=1))
+    assert len(late) == 1 and late[0].soft and late[0].field == "late_reason" and "第十一条" in late[0].message
+
+
 # --- approval within 3 months, never beyond 6 (第四章) ------------------------------------------
 
 
