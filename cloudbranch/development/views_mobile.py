@@ -132,6 +132,12 @@ def mobile_create(request):
         "candidates": mobile.candidate_people(request.user, q) if person is None else [],
         "branch_q": branch_q,
     }
+    context.update(
+        heading="登记流动党员",
+        list_url="development:mobile",
+        list_label="流动党员",
+        create_url="development:mobile_create",
+    )
     return render(request, "development/mobile_form.html", context, status=status)
 
 
@@ -345,6 +351,12 @@ def lost_create(request):
         "q": q,
         "candidates": mobile.candidate_people(request.user, q) if person is None else [],
     }
+    context.update(
+        heading="登记失联党员",
+        list_url="development:lost_contacts",
+        list_label="失联党员",
+        create_url="development:lost_create",
+    )
     return render(request, "development/lost_form.html", context, status=status)
 
 
