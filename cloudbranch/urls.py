@@ -15,6 +15,8 @@ urlpatterns = [
     path("development/", include("cloudbranch.development.urls")),
     path("learning/", include("cloudbranch.learning.urls")),
     path("points/", include("cloudbranch.points.urls")),
+    path("news/", include("cloudbranch.news.urls")),
+    path("public/", include("cloudbranch.news.urls_portal")),
     path("audit/", include("cloudbranch.audit.urls")),
     path("notifications/", include("cloudbranch.notifications.urls")),
     path("api/", api_urls()),

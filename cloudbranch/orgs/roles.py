@@ -80,6 +80,18 @@ _RUN_LEARNING = _PUBLISH_LEARNING | {
 }
 _ADMIN_POINTS = {"points.change_pointrule", "points.change_scorescheme"}
 
+# Communication: the publicity officer writes and moderates; who approves a unit's articles is
+# the unit's NewsPolicy (publicity officer and/or secretary). Members read by visibility and
+# post to their own branch's feed without a grant.
+_PUBLISH_NEWS = {
+    "news.view_article",
+    "news.add_article",
+    "news.moderate_comment",
+    "news.view_message",
+    "news.reply_message",
+}
+_REVIEW_NEWS = _PUBLISH_NEWS | {"news.review_article", "news.change_newspolicy"}
+
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ORG_ADMIN: frozenset(
         _READ_UNITS
@@ -94,6 +106,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _APPROVE_DEVELOPMENT
         | _RUN_LEARNING
         | _ADMIN_POINTS
+        | _REVIEW_NEWS
+        | {"news.change_sensitiveword"}
     ),
     Role.COMMITTEE_SECRETARY: frozenset(
         _READ_UNITS
@@ -105,6 +119,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _RUN_DEVELOPMENT
         | _APPROVE_DEVELOPMENT
         | _RUN_LEARNING
+        | _REVIEW_NEWS
     ),
     # A branch secretary approves transfers on the branch's side; admissions and confirmations
     # are approved by the committee above (development.approve_step).
@@ -117,6 +132,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _RUN_DEVELOPMENT
         | {"development.approve_transfer"}
         | _RUN_LEARNING
+        | _REVIEW_NEWS
     ),
     Role.ORGANIZATION_OFFICER: frozenset(
         _READ_UNITS
@@ -125,7 +141,15 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _RUN_DEVELOPMENT
         | {"learning.view_studytask", "learning.view_report"}
     ),
-    Role.PUBLICITY_OFFICER: frozenset(_READ_UNITS | _READ_PEOPLE | _SEE_MEETINGS | _PUBLISH_THEMES | _PUBLISH_LEARNING),
+    Role.PUBLICITY_OFFICER: frozenset(
+        _READ_UNITS
+        | _READ_PEOPLE
+        | _SEE_MEETINGS
+        | _PUBLISH_THEMES
+        | _PUBLISH_LEARNING
+        | _PUBLISH_NEWS
+        | {"news.review_article"}
+    ),
     Role.DISCIPLINE_OFFICER: frozenset(_READ_UNITS | _READ_PEOPLE | _SEE_MEETINGS | {"meetings.view_talk"}),
     Role.STUDY_OFFICER: frozenset(_READ_UNITS | _READ_PEOPLE | _SEE_MEETINGS | _RUN_LEARNING),
     Role.FEE_COLLECTOR: frozenset(_READ_UNITS | _READ_PEOPLE | _SEE_MEETINGS | _COLLECT_DUES),

@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "cloudbranch.fees",
     "cloudbranch.development",
     "cloudbranch.learning",
+    "cloudbranch.news",
     "cloudbranch.notifications",
     "cloudbranch.portal",
     "cloudbranch.demo",

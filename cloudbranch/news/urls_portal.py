@@ -1,0 +1,7 @@
+"""The public portal (no login): /public/."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "public"
+
+urlpatterns: list = []
