@@ -8,6 +8,8 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {}
 
+    from cloudbranch.core.nav import grouped
+
     def items():
         from cloudbranch.core.nav import menu_for
 
@@ -15,6 +17,6 @@ def navigation(request):
 
     menu = SimpleLazyObject(items)
     return {
-        "nav_items": SimpleLazyObject(lambda: [i for i in menu if not i["personal"]]),
+        "nav_items": SimpleLazyObject(lambda: grouped([i for i in menu if not i["personal"]])),
         "nav_personal": SimpleLazyObject(lambda: [i for i in menu if i["personal"]]),
     }

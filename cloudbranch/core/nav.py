@@ -19,6 +19,12 @@ class MenuEntry:
     visible: Callable[[object], bool]
     # The user's own things (my record, my meetings, my dues) go under one "我的" menu.
     personal: bool = False
+    # Entries of one area (e.g. "宣传": news, feed, board) share a dropdown in the main menu.
+    group: str = ""
+
+
+#: Icons of the main menu's dropdown groups.
+GROUP_ICONS = {"学习": "bi-book", "宣传": "bi-megaphone"}
 
 
 _entries: dict[str, MenuEntry] = {}
@@ -39,6 +45,7 @@ def menu_for(user, path: str = "") -> list[dict]:
             "icon": e.icon,
             "active": False,
             "personal": e.personal,
+            "group": e.group,
         }
         for e in sorted(_entries.values(), key=lambda e: e.order)
         if e.visible(user)
@@ -47,3 +54,22 @@ def menu_for(user, path: str = "") -> list[dict]:
     if matches:
         max(matches, key=lambda i: len(i["url"]))["active"] = True
     return items
+
+
+def grouped(items: list[dict]) -> list[dict]:
+    """The main menu with the entries of a group folded into one dropdown item (placed where its
+    first entry was): {"group": label, "icon", "entries": [...], "active"}."""
+    out: list[dict] = []
+    groups: dict[str, dict] = {}
+    for item in items:
+        label = item.get("group")
+        if not label:
+            out.append(item)
+            continue
+        if label not in groups:
+            groups[label] = {"group": label, "icon": GROUP_ICONS.get(label, "bi-grid"), "entries": [], "active": False}
+            out.append(groups[label])
+        groups[label]["entries"].append(item)
+        groups[label]["active"] = groups[label]["active"] or item["active"]
+    # A group with a single entry is shown as that entry.
+    return [entry["entries"][0] if entry in groups.values() and len(entry["entries"]) == 1 else entry for entry in out]

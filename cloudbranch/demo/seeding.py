@@ -11,7 +11,9 @@ likewise two years of dues, see ``fees_demo.py``, if no bill exists under the ro
 reports, see ``development_demo.py``, if no development case exists under the root yet, with a
 ``demo.seed.development`` audit row; and the learning content with a year of study, quizzes
 and points, see ``learning_demo.py``, if no question exists under the root yet, with a
-``demo.seed.learning`` audit row).
+``demo.seed.learning`` audit row; and the communication demo — articles with their review
+history and read receipts, feed posts with photos, message threads — see ``news_demo.py``, if no
+article exists under the root yet, with a ``demo.seed.news`` audit row).
 """
 
 from __future__ import annotations
@@ -41,7 +43,7 @@ from cloudbranch.people import crypto, idcard
 from cloudbranch.people.choices import Category, CommitteePosition, PersonEventKind, PoliticalStatus
 from cloudbranch.people.models import CommitteeMembership, Person, PersonEvent
 
-from . import development_demo, fees_demo, learning_demo, life
+from . import development_demo, fees_demo, learning_demo, life, news_demo
 from .generator import ROOT_CODES, SCALES, Batch, ScaleParams, generate
 
 logger = logging.getLogger(__name__)
@@ -74,6 +76,8 @@ class SeedResult:
     development_skipped: bool = False  # no organization administrator account to record it
     learning: dict | None = None  # counts of the learning content and year of study written by this run
     learning_skipped: bool = False  # no organization administrator account to own the question bank
+    news: dict | None = None  # counts of the communication demo (articles, feed, board) written by this run
+    news_skipped: bool = False  # no organization administrator account to publish them
     foreign_root: bool = False  # the root code is taken by a committee seed_demo did not create
 
 
@@ -141,6 +145,12 @@ def _seed_learning(root: OrgUnit, *, seed: int, today: datetime.date) -> tuple[d
     return _seed_part(root, exists=learning_demo.has_learning, run=learning_demo.seed_learning, seed=seed, today=today)
 
 
+def _seed_news(root: OrgUnit, *, seed: int, today: datetime.date) -> tuple[dict | None, bool]:
+    """Articles, read receipts, feed posts with photos and message threads, unless some article
+    exists. Runs after learning (both keep the points tallies)."""
+    return _seed_part(root, exists=news_demo.has_news, run=news_demo.seed_news, seed=seed, today=today)
+
+
 def seed(
     *,
     scale: str = "demo",
@@ -170,6 +180,7 @@ def seed(
             life_counts, life_skipped = _seed_life(root, seed=event.get("seed", seed), today=today)
             fees_counts, fees_skipped = _seed_fees(root, seed=event.get("seed", seed), today=today)
             learning_counts, learning_skipped = _seed_learning(root, seed=event.get("seed", seed), today=today)
+            news_counts, news_skipped = _seed_news(root, seed=event.get("seed", seed), today=today)
             created = [a.username for a in accounts if a.created]
             if created:
                 sent = seed_notifications(root, created, province=_is_province(root))
@@ -179,7 +190,7 @@ def seed(
                     target=root,
                     changes={"scale": existing, "accounts_created": created, "notifications": sent},
                 )
-            if life_counts or fees_counts or dev_counts or learning_counts:
+            if life_counts or fees_counts or dev_counts or learning_counts or news_counts:
                 refresh_planner_statistics()
             return SeedResult(
                 root=root,
@@ -196,6 +207,8 @@ def seed(
                 development_skipped=dev_skipped,
                 learning=learning_counts,
                 learning_skipped=learning_skipped,
+                news=news_counts,
+                news_skipped=news_skipped,
             )
 
         writer = _Writer(now=timezone.now())
@@ -213,6 +226,7 @@ def seed(
         life_counts, life_skipped = _seed_life(root, seed=seed, today=today)
         fees_counts, fees_skipped = _seed_fees(root, seed=seed, today=today)
         learning_counts, learning_skipped = _seed_learning(root, seed=seed, today=today)
+        news_counts, news_skipped = _seed_news(root, seed=seed, today=today)
     refresh_planner_statistics()
     return SeedResult(
         root=root,
@@ -229,6 +243,8 @@ def seed(
         development_skipped=dev_skipped,
         learning=learning_counts,
         learning_skipped=learning_skipped,
+        news=news_counts,
+        news_skipped=news_skipped,
     )
 
 

@@ -23,7 +23,15 @@ class LearningConfig(AppConfig):
     def ready(self):
         from cloudbranch.core.nav import MenuEntry, register
 
-        register(MenuEntry("learning", "学习", "learning:home", "bi-book", 44, may_study))
+        register(MenuEntry("learning", "学习首页", "learning:home", "bi-book", 44, may_study, group="学习"))
         register(
-            MenuEntry("learning_manage", "学习管理", "learning:resource_manage", "bi-journal-plus", 45, may_manage)
+            MenuEntry(
+                "learning_manage",
+                "学习管理",
+                "learning:resource_manage",
+                "bi-journal-plus",
+                45,
+                may_manage,
+                group="学习",
+            )
         )

@@ -14,9 +14,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
-import nh3
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -26,6 +24,8 @@ from django.utils import timezone
 
 from cloudbranch.audit.services import audit_record, field_changes, snapshot
 from cloudbranch.core.errors import ConflictError, DomainError
+from cloudbranch.core.html import clean_html
+from cloudbranch.core.html import safe_url as _safe_url
 from cloudbranch.orgs.choices import UnitStatus
 from cloudbranch.orgs.models import OrgUnit
 from cloudbranch.orgs.scoping import access_by_id, can, granted_prefixes, scope_q
@@ -43,46 +43,8 @@ FILE_KINDS = (ResourceKind.VIDEO, ResourceKind.AUDIO, ResourceKind.PDF)
 
 # --- sanitizing article bodies ----------------------------------------------------------------
 
-ALLOWED_TAGS = {
-    "p", "h2", "h3", "h4", "strong", "em", "u", "ul", "ol", "li", "blockquote", "a", "img", "br",
-    "table", "thead", "tbody", "tr", "th", "td", "caption",
-}  # fmt: skip
-ALLOWED_ATTRIBUTES = {
-    "a": {"href", "title"},
-    "img": {"src", "alt", "width", "height"},
-    "th": {"colspan", "rowspan"},
-    "td": {"colspan", "rowspan"},
-}
-
-
-def _safe_url(value: str, *, allow_media: bool) -> bool:
-    value = (value or "").strip()
-    if allow_media and value.startswith(settings.MEDIA_URL if settings.MEDIA_URL.startswith("/") else "/media/"):
-        return "//" not in value and ".." not in value
-    parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
-
-
-def _attribute_filter(tag: str, attr: str, value: str):
-    if tag == "a" and attr == "href":
-        return value if _safe_url(value, allow_media=False) else None
-    if tag == "img" and attr == "src":
-        return value if _safe_url(value, allow_media=True) else None
-    return value
-
-
-def sanitize_html(value: str) -> str:
-    """The article body as it may be stored and shown: only the tags of ``ALLOWED_TAGS``, links to
-    http(s) only, images from http(s) or our media; scripts, styles and ``on*`` handlers go."""
-    return nh3.clean(
-        value or "",
-        tags=ALLOWED_TAGS,
-        clean_content_tags={"script", "style"},
-        attributes=ALLOWED_ATTRIBUTES,
-        attribute_filter=_attribute_filter,
-        url_schemes={"http", "https"},
-        link_rel="noopener noreferrer nofollow",
-    ).strip()
+# The house policy lives in core (news uses it too); ``sanitize_html`` is its name here.
+sanitize_html = clean_html
 
 
 # --- uploads ----------------------------------------------------------------------------------

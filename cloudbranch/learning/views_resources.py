@@ -8,14 +8,12 @@ DomainError → message on the page, 422 (409 for a conflict), nothing written.
 from __future__ import annotations
 
 import json
-import re
-from urllib.parse import quote
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Sum
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -24,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cloudbranch.core.errors import DomainError
 from cloudbranch.core.forms import apply_domain_error
+from cloudbranch.core.ranged import ranged_file_response
 from cloudbranch.orgs.scoping import holds, requires_grant
 
 from . import resources as svc
@@ -34,7 +33,6 @@ from .forms_resources import ResourceForm, TopicForm
 from .models import KnowledgePoint, TopicItem
 
 PAGE_SIZE = 20
-CHUNK = 64 * 1024
 
 
 def _url(name: str, *args) -> str | None:
@@ -113,68 +111,6 @@ def resource_detail(request, resource_id: int):
         "topics": svc.readable_topics(request.user).filter(items__resource=resource).only("id", "title")[:5],
     }
     return render(request, "learning/resource_detail.html", context)
-
-
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
-
-
-def ranged_file_response(request, fieldfile, *, content_type: str, filename: str, attachment: bool = False):
-    """Serve a stored file with HTTP Range support (RFC 9110 §14): one range → 206 with
-    Content-Range; an unsatisfiable range → 416; no or several ranges → 200 with the whole file.
-    Media players need this to seek; Django's FileResponse always sends the whole file."""
-    size = fieldfile.size
-    disposition = "attachment" if attachment else "inline"
-    headers = {
-        "Accept-Ranges": "bytes",
-        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(filename)}",
-        "X-Content-Type-Options": "nosniff",
-        "Cache-Control": "private, max-age=3600",
-    }
-    header = request.headers.get("Range", "").strip()
-    match = _RANGE.match(header) if header else None
-    if header and match:
-        first, last = match.groups()
-        if first == "" and last == "":
-            match = None
-        elif first == "":
-            length = int(last)
-            start, end = max(0, size - length), size - 1
-            if length == 0:
-                start = size
-        else:
-            start = int(first)
-            end = min(int(last), size - 1) if last else size - 1
-        if match is not None:
-            if start >= size or start > end:
-                response = HttpResponse(status=416)
-                response["Content-Range"] = f"bytes */{size}"
-                response["Accept-Ranges"] = "bytes"
-                return response
-            handle = fieldfile.open("rb")
-            handle.seek(start)
-            response = StreamingHttpResponse(_read_span(handle, end - start + 1), status=206, content_type=content_type)
-            response["Content-Length"] = str(end - start + 1)
-            response["Content-Range"] = f"bytes {start}-{end}/{size}"
-            for k, v in headers.items():
-                response[k] = v
-            return response
-    response = FileResponse(fieldfile.open("rb"), content_type=content_type)
-    response["Content-Length"] = str(size)
-    for k, v in headers.items():
-        response[k] = v
-    return response
-
-
-def _read_span(handle, remaining: int):
-    try:
-        while remaining > 0:
-            data = handle.read(min(CHUNK, remaining))
-            if not data:
-                break
-            remaining -= len(data)
-            yield data
-    finally:
-        handle.close()
 
 
 @require_GET

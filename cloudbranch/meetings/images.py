@@ -1,9 +1,10 @@
 """Checking and cleaning uploaded meeting attachments.
 
 Images are recognised by their content (Pillow must open them as JPEG, PNG or WebP), never by the
-file name, and re-encoded: turned upright by their EXIF orientation, shrunk so the longest side is
-at most ``MAX_IMAGE_SIDE`` pixels, and saved without any metadata, so a phone photo's GPS position
-(EXIF tag 0x8825) never reaches the archive (个人信息保护法). Documents are accepted by extension
+file name, and re-encoded by ``cloudbranch.core.images`` (shared with the news feed): turned upright
+by their EXIF orientation, shrunk so the longest side is at most ``MAX_IMAGE_SIDE`` pixels, and
+saved without any metadata, so a phone photo's GPS position (EXIF tag 0x8825) never reaches the
+archive (个人信息保护法). Documents are accepted by extension
 *and* by their first bytes (``%PDF-``; a ZIP with the Office part for .docx/.xlsx/.pptx; text
 without NUL bytes that decodes as UTF-8 or GB18030 for .txt).
 """
@@ -12,25 +13,22 @@ from __future__ import annotations
 
 import io
 import os
-import warnings
 import zipfile
 from dataclasses import dataclass
 
-from PIL import Image, ImageOps, UnidentifiedImageError
-
+from cloudbranch.core import images as core_images
 from cloudbranch.core.errors import DomainError
 
 from .choices import AttachmentKind
 
-MB = 1024 * 1024
-MAX_IMAGE_BYTES = 10 * MB
+MB = core_images.MB
+MAX_IMAGE_BYTES = core_images.MAX_IMAGE_BYTES
 MAX_DOCUMENT_BYTES = 20 * MB
 MAX_IMAGE_SIDE = 2048
-# Refuse decompression bombs early: a 10 MB PNG can claim billions of pixels.
-MAX_IMAGE_PIXELS = 60_000_000
+MAX_IMAGE_PIXELS = core_images.MAX_IMAGE_PIXELS
 
-IMAGE_FORMATS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png"), "WEBP": ("image/webp", ".webp")}
-IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".webp"}
+IMAGE_FORMATS = core_images.IMAGE_FORMATS
+IMAGE_EXTENSIONS = core_images.IMAGE_EXTENSIONS
 DOCUMENT_TYPES = {
     ".pdf": "application/pdf",
     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -54,7 +52,7 @@ class CleanFile:
 
 
 def _refuse(message: str) -> DomainError:
-    return DomainError(message, errors=[{"field": "file", "message": message}], code="bad_file")
+    return core_images.refuse(message, field="file")
 
 
 def _read_all(uploaded_file) -> bytes:
@@ -116,37 +114,7 @@ def _check_document(ext: str, data: bytes, original: str) -> None:
 
 
 def clean_image(data: bytes, original: str) -> CleanFile:
-    """Open with Pillow (JPEG, PNG or WebP only), orient, downscale, re-encode without metadata."""
-    not_image = _refuse(f"“{original}”不是有效的 JPG、PNG 或 WebP 图片。{ALLOWED_HINT}")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            probe = Image.open(io.BytesIO(data))
-            fmt = probe.format
-            if fmt not in IMAGE_FORMATS:
-                raise not_image
-            if probe.width * probe.height > MAX_IMAGE_PIXELS:
-                raise _refuse(f"图片“{original}”像素过大，不能上传。")
-            probe.verify()
-            # verify() leaves the image unusable: open again to decode the pixels.
-            image = Image.open(io.BytesIO(data))
-            image.load()
-    except DomainError:
-        raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError, Warning):
-        raise not_image from None
-
-    image = ImageOps.exif_transpose(image)
-    if fmt == "JPEG" and image.mode not in ("RGB", "L"):
-        image = image.convert("RGB")
-    elif fmt in ("PNG", "WEBP") and image.mode not in ("RGB", "RGBA", "L", "LA", "P"):
-        image = image.convert("RGBA")
-    image.thumbnail((MAX_IMAGE_SIDE, MAX_IMAGE_SIDE), Image.Resampling.LANCZOS)
-    # Drop every piece of metadata (EXIF with GPS, XMP, comments, text chunks) before saving.
-    image.info = {}
-    out = io.BytesIO()
-    options = {"JPEG": {"quality": 85, "optimize": True}, "PNG": {"optimize": True}, "WEBP": {"quality": 85}}[fmt]
-    image.save(out, format=fmt, **options)
-    content_type, ext = IMAGE_FORMATS[fmt]
-    stem = os.path.splitext(original)[0] or "图片"
-    return CleanFile(AttachmentKind.IMAGE, f"{stem}{ext}", content_type, out.getvalue())
+    """Open with Pillow (JPEG, PNG or WebP only), orient, downscale, re-encode without metadata
+    (``cloudbranch.core.images.clean_image``)."""
+    clean = core_images.clean_image(data, original, max_side=MAX_IMAGE_SIDE, field="file", hint=ALLOWED_HINT)
+    return CleanFile(AttachmentKind.IMAGE, clean.name, clean.content_type, clean.data)

@@ -12,6 +12,7 @@ class Category(models.TextChoices):
     TASK = "task", _("工作任务")
     DEVELOPMENT = "development", _("发展党员")
     LEARNING = "learning", _("学习教育")
+    NEWS = "news", _("宣传与公开")
 
 
 class DeliveryStatus(models.TextChoices):

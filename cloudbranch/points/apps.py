@@ -20,5 +20,6 @@ class PointsConfig(AppConfig):
                 "bi-trophy",
                 46,
                 lambda u: has_person(u) or holds(u, "points.view_pointevent"),
+                group="学习",
             )
         )

@@ -200,6 +200,8 @@ IMPORT_MAX_ROWS = int(env("IMPORT_MAX_ROWS", "50000"))
 LEARNING_MAX_UPLOAD_BYTES = int(env("LEARNING_MAX_UPLOAD_BYTES") or 500 * 1024 * 1024)
 # Mobile members: from this month on, members without this year's report are reminded.
 DEVELOPMENT_MOBILE_REPORT_REMIND_MONTH = int(env("DEVELOPMENT_MOBILE_REPORT_REMIND_MONTH") or 11)
+# The public portal (/public/) shows this root unit (its code); empty: the first root.
+PUBLIC_PORTAL_UNIT_CODE = env("PUBLIC_PORTAL_UNIT_CODE") or ""
 
 LOGGING = {
     "version": 1,

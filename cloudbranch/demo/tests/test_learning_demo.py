@@ -68,6 +68,7 @@ def _no_dues_or_development(monkeypatch):
     """Dues and member development are tested elsewhere; the meetings stay (attendance earns points)."""
     monkeypatch.setattr(seeding, "_seed_fees", lambda root, **kw: (None, False))
     monkeypatch.setattr(seeding, "_seed_development", lambda root, **kw: (None, False))
+    monkeypatch.setattr(seeding, "_seed_news", lambda root, **kw: (None, False))  # tested in test_news_demo
 
 
 def seed(params=PARAMS, **kwargs):
@@ -86,6 +87,7 @@ def _seeded_once(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), pytest.MonkeyPatch.context() as m:
         m.setattr(seeding, "_seed_fees", lambda root, **kw: (None, False))
         m.setattr(seeding, "_seed_development", lambda root, **kw: (None, False))
+        m.setattr(seeding, "_seed_news", lambda root, **kw: (None, False))
         with transaction.atomic():
             result = seed()
             yield result

@@ -101,7 +101,7 @@ def test_preferences_grid_and_save(world, login):
     body = resp.content.decode()
     assert "电子邮件" in body and "站内消息" in body and "会议通知" in body
     # Everything on except email for reminders.
-    data = {f"{c}:email": "on" for c in ("system", "import", "meeting", "task", "development", "learning")}
+    data = {f"{c}:email": "on" for c in ("system", "import", "meeting", "task", "development", "learning", "news")}
     resp = client.post(reverse("notifications:preferences"), data)
     assert resp.status_code == 302
     assert list(NotificationPreference.objects.filter(user=user).values_list("category", "channel", "enabled")) == [

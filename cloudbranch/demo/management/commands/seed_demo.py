@@ -9,7 +9,8 @@ names, codes, ID numbers and tree. A year of organizational life (themes, meetin
 attendance and minutes, talks), two years of dues (bases, bills, payments, arrears, one reversal) and
 member development (cases at every step, transfers, mobile members, thought reports) and learning (the
 question bank, resources in every column, a year of study, daily quizzes, exams, contests, study tasks
-and the points ledger with its tallies) are added once each, also to a database seeded before they existed. Demo accounts (password ``CLOUDBRANCH_DEMO_PASSWORD``,
+and the points ledger with its tallies) and communication (articles with review history and read
+receipts, feed posts with photos, message threads) are added once each, also to a database seeded before they existed. Demo accounts (password ``CLOUDBRANCH_DEMO_PASSWORD``,
 default ``demo12345``) are created only with DEBUG on or ``CLOUDBRANCH_DEMO_ALLOW=1``.
 """
 
@@ -127,6 +128,23 @@ class Command(BaseCommand):
             self.stderr.write(
                 self.style.WARNING(
                     "未生成学习数据：需要演示账号 admin 作为题库创建人。创建演示账号后重新运行即可补上。"
+                )
+            )
+        if result.news:
+            c = result.news
+            self.stdout.write(
+                f"{'已生成' if result.created else '已补充生成'}宣传与留言数据：文章 {c['articles']} 篇"
+                f"（已发布 {c.get('articles_published', 0)}，置顶 {c.get('articles_pinned', 0)}，党务公开 {c.get('disclosures', 0)}），"
+                f"审核记录 {c.get('reviews', 0)} 条，阅读回执 {c.get('receipts', 0)} 条，"
+                f"动态 {c.get('posts', 0)} 条（照片 {c.get('photos', 0)} 张，点赞 {c.get('likes', 0)} 个），"
+                f"评论 {c.get('comments', 0)} 条（待审核 {c.get('comments_held', 0)}），"
+                f"留言 {c.get('messages', 0)} 条（回复 {c.get('message_replies', 0)} 条），"
+                f"积分记录 {c.get('point_events', 0)} 条，用时 {c['seconds']:.1f} 秒。"
+            )
+        elif result.news_skipped:
+            self.stderr.write(
+                self.style.WARNING(
+                    "未生成宣传与留言数据：需要演示账号 admin 作为发布人。创建演示账号后重新运行即可补上。"
                 )
             )
         if result.accounts_refused:
