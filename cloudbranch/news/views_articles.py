@@ -203,6 +203,10 @@ def article_edit(request, article_id: int):
     if article.author_id != request.user.pk or not can(request.user, svc.ADD, article.unit):
         raise PermissionDenied
     units = [article.unit]
+    if request.method == "GET" and article.status not in svc.EDITABLE:
+        # Only drafts and rejected articles are edited; a published one is withdrawn first.
+        messages.error(request, f"文章{article.get_status_display()}，不能修改。")
+        return redirect("news:article", article.pk)
     if request.method == "GET":
         initial = {name: getattr(article, name) for name in svc.FIELDS}
         initial["unit"] = article.unit_id
@@ -211,8 +215,6 @@ def article_edit(request, article_id: int):
 
             initial["publish_at"] = timezone.localtime(article.publish_at)
         form = ArticleForm(units=units, editing=True, initial=initial)
-        if article.status not in svc.EDITABLE:
-            form.add_error(None, f"文章{article.get_status_display()}，不能修改。")
         return _form_page(request, form, article=article)
     form = ArticleForm(request.POST, request.FILES, units=units, editing=True, initial={"unit": article.unit_id})
     if form.is_valid():

@@ -204,6 +204,60 @@ MATRIX = {
     ("POST", "learning:task_cancel"): (302, 404, 422, 404, 422, 404, 404, 404),
     ("POST", "learning:task_close"): (302, 404, 302, 404, 302, 404, 404, 404),
     ("POST", "learning:topic_items"): (302, 404, 422, 404, 422, 404, 404, 404),
+    # Communication. The notice is branch_a1's (published, to be read), the post and the message
+    # member1's; the portal pages (public:) answer everyone, the root's public board is closed.
+    # A published article is not edited (302 back to it with the message).
+    ("GET", "news:article"): (302, 200, 200, 404, 200, 404, 404, 404),
+    ("GET", "news:article_cover"): (302, 404, 404, 404, 404, 404, 404, 404),
+    ("GET", "news:article_create"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "news:article_edit"): (302, 404, 302, 404, 403, 404, 404, 404),
+    ("GET", "news:article_receipts"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("GET", "news:articles"): (302, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "news:attachment"): (302, 200, 200, 404, 200, 404, 404, 404),
+    ("GET", "news:board"): (302, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "news:board_captcha"): (200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "news:board_manage"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "news:board_stats"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "news:board_units"): (302, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "news:comments"): (302, 404, 404, 404, 404, 404, 404, 404),
+    ("GET", "news:feed"): (302, 200, 200, 200, 200, 403, 403, 403),
+    ("GET", "news:manage"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "news:message"): (404, 200, 200, 200, 200, 404, 404, 404),
+    ("GET", "news:message_create"): (302, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "news:moderation"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "news:photo"): (302, 200, 200, 404, 200, 404, 404, 404),
+    ("GET", "news:policy"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "news:post"): (302, 200, 200, 404, 200, 404, 404, 404),
+    ("GET", "news:post_create"): (302, 200, 403, 403, 403, 403, 403, 403),
+    ("GET", "news:post_video"): (302, 404, 404, 404, 404, 404, 404, 404),
+    ("GET", "news:words"): (302, 403, 403, 403, 200, 403, 403, 403),
+    ("GET", "public:article"): (200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "public:bench_bare"): (404, 404, 404, 404, 404, 404, 404, 404),
+    ("GET", "public:board"): (200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "public:captcha"): (200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "public:feed_atom"): (200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "public:feed_rss"): (200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "public:home"): (200, 200, 200, 200, 200, 200, 200, 200),
+    ("POST", "news:article_pin"): (302, 404, 403, 404, 403, 404, 404, 404),
+    ("POST", "news:article_remind"): (302, 404, 302, 404, 302, 404, 404, 404),
+    ("POST", "news:article_review"): (302, 422, 422, 404, 422, 404, 404, 404),
+    ("POST", "news:article_submit"): (302, 404, 409, 404, 403, 404, 404, 404),
+    ("POST", "news:article_withdraw"): (302, 422, 422, 404, 422, 404, 404, 404),
+    ("POST", "news:comment_add"): (302, 404, 404, 404, 404, 404, 404, 404),
+    ("POST", "news:comment_delete"): (302, 302, 302, 404, 302, 404, 404, 404),
+    ("POST", "news:comment_report"): (302, 302, 302, 404, 302, 404, 404, 404),
+    ("POST", "news:message_close"): (302, 404, 422, 404, 422, 404, 404, 404),
+    ("POST", "news:message_pin"): (302, 404, 302, 404, 302, 404, 404, 404),
+    ("POST", "news:message_reply"): (302, 404, 422, 404, 422, 404, 404, 404),
+    ("POST", "news:moderate"): (302, 403, 302, 404, 302, 403, 403, 403),
+    ("POST", "news:post_hide"): (302, 403, 422, 404, 422, 404, 404, 404),
+    ("POST", "news:post_like"): (302, 302, 403, 404, 403, 404, 404, 404),
+    ("POST", "news:post_unhide"): (302, 403, 302, 404, 302, 404, 404, 404),
+    ("POST", "news:word_add"): (302, 403, 403, 403, 422, 403, 403, 403),
+    ("POST", "news:word_remove"): (302, 403, 403, 403, 302, 403, 403, 403),
+    ("POST", "news:word_update"): (302, 403, 403, 403, 422, 403, 403, 403),
+    ("POST", "news:words_import"): (302, 403, 403, 403, 302, 403, 403, 403),
+    ("POST", "public:message_create"): (403, 403, 403, 403, 403, 403, 403, 403),
     # Member development. The case is an applicant's of branch_a1 (activist step); the transfer
     # moves a1_other from branch_a1 to branch_b1 (pending the sending side); mobile record and
     # lost contact are in branch_a1. Members read the notice board of their college and their
@@ -529,6 +583,84 @@ def learning_objects(world) -> dict:
     return {f"learning:{k}": v for k, v in args.items()}
 
 
+def news_objects(world) -> dict:
+    """Communication objects of branch_a1: a published subtree article requiring reading with
+    an attachment, member1's feed post with a photo and a comment, a message to the branch, a
+    sensitive word; and a public article of the root for the portal."""
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from cloudbranch.news.models import (
+        Article,
+        ArticleAttachment,
+        Comment,
+        Message,
+        Post,
+        PostPhoto,
+        SensitiveWord,
+    )
+
+    w, sec = world, world.users["secretary1"]
+    now = timezone.now()
+    article = Article.objects.create(
+        unit=w.branch_a1,
+        category="notice",
+        title="通知",
+        body="<p>通知</p>",
+        status="published",
+        published_at=now,
+        requires_reading=True,
+        author=sec,
+    )
+    attachment = ArticleAttachment(
+        article=article, original_name="a.pdf", content_type="application/pdf", size=8, uploaded_by=sec
+    )
+    attachment.file.save("a.pdf", ContentFile(b"%PDF-1.4"))
+    public = Article.objects.create(
+        unit=w.root,
+        category="news",
+        title="公开动态",
+        body="<p>公开</p>",
+        visibility="public",
+        status="published",
+        published_at=now,
+        author=w.users["admin"],
+    )
+    post = Post.objects.create(unit=w.branch_a1, author=w.people["member1"], body="主题党日")
+    photo = PostPhoto(post=post, width=1, height=1)
+    photo.image.save("p.jpg", ContentFile(b"\xff\xd8\xff"))
+    comment = Comment.objects.create(post=post, author=w.users["member1"], body="好")
+    message = Message.objects.create(
+        unit=w.branch_a1, author=w.users["member1"], category="other", title="建议", body="建议"
+    )
+    word = SensitiveWord.objects.create(word="违禁词", created_by=w.users["admin"])
+    by_article = {
+        n: (article.pk,)
+        for n in (
+            "article",
+            "article_cover",
+            "article_edit",
+            "article_submit",
+            "article_review",
+            "article_withdraw",
+            "article_pin",
+            "article_receipts",
+            "article_remind",
+        )
+    }
+    args = {
+        **{f"news:{k}": v for k, v in by_article.items()},
+        "news:attachment": (attachment.pk,),
+        **{f"news:{n}": (message.pk,) for n in ("message", "message_reply", "message_close", "message_pin")},
+        **{f"news:{n}": (comment.pk,) for n in ("comment_delete", "comment_report", "moderate")},
+        **{f"news:{n}": (word.pk,) for n in ("word_update", "word_remove")},
+        **{f"news:{n}": (post.pk,) for n in ("post", "post_like", "post_hide", "post_unhide", "post_video")},
+        "news:photo": (photo.pk,),
+        "public:article": (public.pk,),
+    }
+    return args
+
+
 MEETING_URLS = {
     "meetings:detail",
     "meetings:edit",
@@ -618,6 +750,8 @@ def url_args(world, name: str) -> tuple:
         return development_objects(w).get(name, ())
     if name.startswith("learning:"):
         return learning_objects(w).get(name, ())
+    if name.startswith(("news:", "public:")):
+        return news_objects(w).get(name, ())
     return ()
 
 
