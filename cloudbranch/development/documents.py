@@ -21,7 +21,6 @@ import datetime
 import io
 import os
 import warnings
-import zipfile
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -30,6 +29,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from cloudbranch.audit.services import audit_record
+from cloudbranch.core.documents import matches_extension
 from cloudbranch.core.errors import DomainError
 from cloudbranch.orgs.scoping import access_by_id, can
 
@@ -130,18 +130,8 @@ def clean_upload(uploaded_file) -> CleanFile:
     if not data:
         raise _refuse(f"文件“{original}”是空文件。")
     mismatch = _refuse(f"文件“{original}”的内容与扩展名 {ext} 不符，不能上传。{ALLOWED_HINT}")
-    if fmt == "pdf":
-        if not data.startswith(b"%PDF-"):
-            raise mismatch
-    elif fmt == "docx":
-        if not data.startswith(b"PK\x03\x04"):
-            raise mismatch
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as z:
-                names = z.namelist()
-        except zipfile.BadZipFile:
-            raise mismatch from None
-        if "[Content_Types].xml" not in names or not any(n.startswith("word/") for n in names):
+    if fmt in ("pdf", "docx"):
+        if not matches_extension(f".{fmt}", data):
             raise mismatch
     else:
         data = _clean_image(data, fmt, mismatch, original)

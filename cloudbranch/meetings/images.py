@@ -11,12 +11,11 @@ without NUL bytes that decodes as UTF-8 or GB18030 for .txt).
 
 from __future__ import annotations
 
-import io
 import os
-import zipfile
 from dataclasses import dataclass
 
 from cloudbranch.core import images as core_images
+from cloudbranch.core.documents import OFFICE_PARTS, matches_extension
 from cloudbranch.core.errors import DomainError
 
 from .choices import AttachmentKind
@@ -37,7 +36,6 @@ DOCUMENT_TYPES = {
     ".txt": "text/plain; charset=utf-8",
 }
 # The folder every Office Open XML package of that kind carries.
-OFFICE_PARTS = {".docx": "word/", ".xlsx": "xl/", ".pptx": "ppt/"}
 ALLOWED_HINT = (
     "允许上传的类型：图片（JPG、PNG、WebP，不超过 10 MB）和文件（PDF、DOCX、XLSX、PPTX、TXT，不超过 20 MB）。"
 )
@@ -87,18 +85,8 @@ def _check_document(ext: str, data: bytes, original: str) -> None:
     bad = _refuse(f"文件“{original}”的内容与扩展名 {ext} 不符，不能上传。")
     if not data:
         raise _refuse(f"文件“{original}”是空文件。")
-    if ext == ".pdf":
-        if not data.startswith(b"%PDF-"):
-            raise bad
-    elif ext in OFFICE_PARTS:
-        if not data.startswith(b"PK\x03\x04"):
-            raise bad
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as z:
-                names = z.namelist()
-        except zipfile.BadZipFile:
-            raise bad from None
-        if "[Content_Types].xml" not in names or not any(n.startswith(OFFICE_PARTS[ext]) for n in names):
+    if ext == ".pdf" or ext in OFFICE_PARTS:
+        if not matches_extension(ext, data):
             raise bad
     elif ext == ".txt":
         if b"\x00" in data:

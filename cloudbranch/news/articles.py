@@ -18,10 +18,8 @@ Workflow, one service per transition (an illegal one is a ``ConflictError``)::
 from __future__ import annotations
 
 import datetime
-import io
 import os
 import re
-import zipfile
 from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied
@@ -35,6 +33,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
 from cloudbranch.audit.services import audit_record, field_changes, snapshot
+from cloudbranch.core.documents import matches_extension
 from cloudbranch.core.errors import ConflictError, DomainError
 from cloudbranch.core.html import clean_html
 from cloudbranch.notifications.services import notify
@@ -128,7 +127,6 @@ DOCUMENT_TYPES = {
     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-OFFICE_PARTS = {".docx": "word/", ".xlsx": "xl/"}
 ATTACHMENT_IMAGES = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG"}
 ATTACHMENT_HINT = "附件只接受 PDF、DOCX、XLSX、JPG、PNG，每个不超过 20 MB。"
 
@@ -189,19 +187,8 @@ def clean_attachment(uploaded) -> CleanFile:
     if ext in ATTACHMENT_IMAGES:
         return _clean_image(data, original, field="attachments", formats=(ATTACHMENT_IMAGES[ext],))
     bad = _refuse("attachments", f"附件“{original}”的内容与扩展名 {ext} 不符，不能上传。")
-    if ext == ".pdf":
-        if not data.startswith(b"%PDF-"):
-            raise bad
-    else:
-        if not data.startswith(b"PK\x03\x04"):
-            raise bad
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as z:
-                names = z.namelist()
-        except zipfile.BadZipFile:
-            raise bad from None
-        if "[Content_Types].xml" not in names or not any(n.startswith(OFFICE_PARTS[ext]) for n in names):
-            raise bad
+    if not matches_extension(ext, data):
+        raise bad
     return CleanFile(_safe_name(original), DOCUMENT_TYPES[ext], data)
 
 
