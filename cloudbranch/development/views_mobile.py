@@ -209,18 +209,30 @@ def mobile_return(request, record_id: int):
     return _back(request, record_id)
 
 
-@require_POST
-def mobile_activity_add(request, record_id: int):
-    form = ActivityForm(request.POST)
+def _record_form_post(request, record_id: int, form, service, *, form_key: str, success: str):
+    """A form posted on a mobile record's page: run ``service`` with the cleaned data, or show the
+    page again with the form's errors."""
     try:
         if not form.is_valid():
             raise _invalid(form)
-        mobile.mobile_activity_add(actor=request.user, record_id=record_id, **form.cleaned_data)
+        service(actor=request.user, record_id=record_id, **form.cleaned_data)
     except DomainError as exc:
         apply_domain_error(form, exc)
-        return _refused(request, record_id, exc, activity_form=form)
-    messages.success(request, "活动已记录。")
+        return _refused(request, record_id, exc, **{form_key: form})
+    messages.success(request, success)
     return _back(request, record_id)
+
+
+@require_POST
+def mobile_activity_add(request, record_id: int):
+    return _record_form_post(
+        request,
+        record_id,
+        ActivityForm(request.POST),
+        mobile.mobile_activity_add,
+        form_key="activity_form",
+        success="活动已记录。",
+    )
 
 
 @require_POST
@@ -242,16 +254,14 @@ def mobile_activity_confirm(request, activity_id: int):
 
 @require_POST
 def mobile_report_submit(request, record_id: int):
-    form = MobileReportForm(request.POST)
-    try:
-        if not form.is_valid():
-            raise _invalid(form)
-        mobile.mobile_report_submit(actor=request.user, record_id=record_id, **form.cleaned_data)
-    except DomainError as exc:
-        apply_domain_error(form, exc)
-        return _refused(request, record_id, exc, report_form=form)
-    messages.success(request, "年度情况报告已提交。")
-    return _back(request, record_id)
+    return _record_form_post(
+        request,
+        record_id,
+        MobileReportForm(request.POST),
+        mobile.mobile_report_submit,
+        form_key="report_form",
+        success="年度情况报告已提交。",
+    )
 
 
 @require_POST
