@@ -155,6 +155,7 @@ def _restore_migration_data(request):
             "cloudbranch.fees.migrations.0002_brackets_2008",
             "cloudbranch.development.migrations.0002_rules_2014",
             "cloudbranch.points.migrations.0002_rules",
+            "cloudbranch.points.migrations.0003_service_rules",
         ):
             importlib.import_module(migration).load(apps, None)
         compliance.clear_rules_cache()

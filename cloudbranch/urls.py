@@ -16,6 +16,8 @@ urlpatterns = [
     path("learning/", include("cloudbranch.learning.urls")),
     path("points/", include("cloudbranch.points.urls")),
     path("news/", include("cloudbranch.news.urls")),
+    path("service/", include("cloudbranch.volunteering.urls")),
+    path("democracy/", include("cloudbranch.voting.urls")),
     path("public/", include("cloudbranch.news.urls_portal")),
     path("audit/", include("cloudbranch.audit.urls")),
     path("notifications/", include("cloudbranch.notifications.urls")),

@@ -24,7 +24,7 @@ class MenuEntry:
 
 
 #: Icons of the main menu's dropdown groups.
-GROUP_ICONS = {"学习": "bi-book", "宣传": "bi-megaphone"}
+GROUP_ICONS = {"学习": "bi-book", "宣传": "bi-megaphone", "服务": "bi-heart", "民主": "bi-check2-square"}
 
 
 _entries: dict[str, MenuEntry] = {}

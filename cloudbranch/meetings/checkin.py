@@ -1,10 +1,8 @@
 """Check-in (签到): a rotating QR code on the host's screen and a 6-digit code as fallback.
 
-A QR token is ``<meeting id>.<signed payload>``; the payload ``{"m": meeting id, "n": nonce,
-"s": 30-second slot}`` is signed with ``django.core.signing`` under a salt made of
-``meetings.checkin`` and the meeting's own ``checkin_secret``, so a token of one meeting never
-verifies for another. A token is accepted during its own slot and the next one (≤ 60 s old),
-inside the check-in window (30 minutes before the start until the end), once per person
+The QR token is the shared rotating token of ``core.qrtoken`` under the namespace
+``meetings.checkin`` and the meeting's own ``checkin_secret``. It is accepted inside the
+check-in window (30 minutes before the start until the end), once per person
 (``CheckInToken`` keeps the used nonces).
 """
 
@@ -12,26 +10,27 @@ from __future__ import annotations
 
 import datetime
 import re
-import secrets
 
-from django.core import signing
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cloudbranch.audit.services import audit_record, field_changes, snapshot
+from cloudbranch.core import qrtoken
 from cloudbranch.core.errors import ConflictError, DomainError
 
 from .attendance import AUDIT_FIELDS, OPEN_STATUSES, award_attendance_points
 from .choices import AttendanceStatus, CheckInMethod
 from .models import CheckInToken, Invitee, Meeting
 
-SLOT_SECONDS = 30
+SLOT_SECONDS = qrtoken.SLOT_SECONDS
 OPENS_BEFORE = datetime.timedelta(minutes=30)
 CODE_MAX_FAILURES = 5
 CODE_LOCK_SECONDS = 600
-SALT = "meetings.checkin"
+NAMESPACE = "meetings.checkin"
+slot_of = qrtoken.slot_of
+seconds_left_in_slot = qrtoken.seconds_left_in_slot
 
 
 class TooManyAttempts(DomainError):
@@ -39,26 +38,9 @@ class TooManyAttempts(DomainError):
     code = "rate_limited"
 
 
-def slot_of(now: datetime.datetime) -> int:
-    return int(now.timestamp()) // SLOT_SECONDS
-
-
-def seconds_left_in_slot(now: datetime.datetime) -> int:
-    return SLOT_SECONDS - int(now.timestamp()) % SLOT_SECONDS
-
-
-def _salt(meeting: Meeting) -> str:
-    return f"{SALT}:{meeting.checkin_secret}"
-
-
 def make_token(meeting: Meeting, *, now: datetime.datetime | None = None) -> str:
-    """The token shown in the QR code for the current slot. The nonce is random but kept for the
-    slot (in the cache), so the code on the screen changes once per slot, not on every poll."""
-    now = now or timezone.now()
-    slot = slot_of(now)
-    nonce = cache.get_or_set(f"meetings:checkin-nonce:{meeting.pk}:{slot}", secrets.token_hex(8), SLOT_SECONDS * 3)
-    signed = signing.dumps({"m": meeting.pk, "n": nonce, "s": slot}, salt=_salt(meeting))
-    return f"{meeting.pk}.{signed}"
+    """The token shown in the QR code for the current slot."""
+    return qrtoken.make_token(NAMESPACE, meeting.pk, meeting.checkin_secret, now=now or timezone.now())
 
 
 def window_open(meeting: Meeting, now: datetime.datetime) -> bool:
@@ -104,42 +86,29 @@ def _record(actor, invitee: Invitee, *, method: str, now: datetime.datetime) -> 
     return invitee
 
 
-def _parse(token: str) -> tuple[Meeting, dict]:
-    invalid = DomainError(_("签到二维码无效，请重新扫描主持人屏幕上的二维码"))
-    head, sep, signed = (token or "").strip().partition(".")
-    if not sep or not head.isdigit():
-        raise invalid
-    meeting = Meeting.objects.select_related("unit").filter(pk=int(head)).first()
-    if meeting is None:
-        raise invalid
-    try:
-        payload = signing.loads(signed, salt=_salt(meeting))
-    except signing.BadSignature:
-        raise invalid from None
-    if not isinstance(payload, dict) or payload.get("m") != meeting.pk:
-        raise invalid
-    return meeting, payload
-
-
 def checkin_with_token(
     *, actor, token: str, meeting_id: int | None = None, now: datetime.datetime | None = None
 ) -> Invitee:
     """Check in by scanning the host's QR code. ``meeting_id``, when the caller knows which meeting
     the member means, must be the token's meeting."""
     now = now or timezone.now()
-    meeting, payload = _parse(token)
+    try:
+        meeting, nonce = qrtoken.read_token(
+            token,
+            NAMESPACE,
+            load=lambda pk: Meeting.objects.select_related("unit").filter(pk=pk).first(),
+            secret_of=lambda m: m.checkin_secret,
+            now=now,
+        )
+    except qrtoken.TokenInvalid:
+        raise DomainError(_("签到二维码无效，请重新扫描主持人屏幕上的二维码")) from None
+    except qrtoken.TokenExpired:
+        raise DomainError(_("签到二维码已过期（有效期约 1 分钟），请扫描屏幕上最新的二维码")) from None
     if meeting_id is not None and int(meeting_id) != meeting.pk:
         raise DomainError(_("该二维码不属于本次会议，请扫描本会议的签到二维码"))
-    slot = payload.get("s")
-    current = slot_of(now)
-    if not isinstance(slot, int) or slot > current:
-        raise DomainError(_("签到二维码无效，请重新扫描主持人屏幕上的二维码"))
-    if slot < current - 1:
-        raise DomainError(_("签到二维码已过期（有效期约 1 分钟），请扫描屏幕上最新的二维码"))
     with transaction.atomic():
         invitee = _invitee_of(actor, meeting)
         _check_window(meeting, now)
-        nonce = str(payload.get("n", ""))[:32]
         if CheckInToken.objects.filter(meeting=meeting, person=invitee.person, nonce=nonce).exists():
             raise ConflictError(_("该签到二维码您已使用过，请勿重复扫码"))
         try:

@@ -3,7 +3,6 @@ check-in, leave requests and "my meetings". Thin: rules live in attendance.py an
 
 from __future__ import annotations
 
-import segno
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
@@ -13,6 +12,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from cloudbranch.core import qrtoken
 from cloudbranch.core.errors import DomainError
 
 from . import attendance, checkin
@@ -142,7 +142,7 @@ def _qr_context(request, meeting) -> dict:
     url = request.build_absolute_uri(reverse("meetings:checkin") + "?t=" + token)
     return {
         "meeting": meeting,
-        "qr_svg": segno.make(url, error="m").svg_inline(scale=6, dark="#000", light="#fff", omitsize=True),
+        "qr_svg": qrtoken.qr_svg(url),
         "checkin_url": url,
         "seconds_left": checkin.seconds_left_in_slot(now),
         "window_open": checkin.window_open(meeting, now),

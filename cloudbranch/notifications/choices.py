@@ -13,6 +13,8 @@ class Category(models.TextChoices):
     DEVELOPMENT = "development", _("发展党员")
     LEARNING = "learning", _("学习教育")
     NEWS = "news", _("宣传与公开")
+    SERVICE = "service", _("志愿服务")
+    DEMOCRACY = "democracy", _("选举与评议")
 
 
 class DeliveryStatus(models.TextChoices):

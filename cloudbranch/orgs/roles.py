@@ -92,6 +92,34 @@ _PUBLISH_NEWS = {
 }
 _REVIEW_NEWS = _PUBLISH_NEWS | {"news.review_article", "news.change_newspolicy"}
 
+# Service and co-building (volunteering app): units publish service posts and micro-wishes for
+# their subtree, confirm volunteers' hours and keep partnerships. Members sign up, claim wishes
+# and evaluate by being in the audience, not by a grant.
+_RUN_SERVICE = {
+    "volunteering.view_servicepost",
+    "volunteering.add_servicepost",
+    "volunteering.confirm_signup",
+    "volunteering.view_wish",
+    "volunteering.add_wish",
+    "volunteering.view_partnership",
+    "volunteering.add_partnership",
+    "volunteering.view_report",
+}
+
+# Democracy and appraisal (voting app): a unit runs its own elections and appraisals and
+# nominates for awards; upper units review nominations and issue award rounds. Members vote,
+# rate and assess themselves as voters and appraisees, not by a grant.
+_RUN_DEMOCRACY = {
+    "voting.view_election",
+    "voting.run_election",
+    "voting.view_appraisal",
+    "voting.run_appraisal",
+    "voting.view_awardround",
+    "voting.add_nomination",
+}
+# The unit above approves an election result (选举结果报上级党组织批准) and issues award rounds.
+_ISSUE_AWARDS = {"voting.add_awardround", "voting.review_nomination", "voting.approve_election"}
+
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ORG_ADMIN: frozenset(
         _READ_UNITS
@@ -108,6 +136,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _ADMIN_POINTS
         | _REVIEW_NEWS
         | {"news.change_sensitiveword"}
+        | _RUN_SERVICE
+        | _RUN_DEMOCRACY
+        | _ISSUE_AWARDS
     ),
     Role.COMMITTEE_SECRETARY: frozenset(
         _READ_UNITS
@@ -120,6 +151,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _APPROVE_DEVELOPMENT
         | _RUN_LEARNING
         | _REVIEW_NEWS
+        | _RUN_SERVICE
+        | _RUN_DEMOCRACY
+        | _ISSUE_AWARDS
     ),
     # A branch secretary approves transfers on the branch's side; admissions and confirmations
     # are approved by the committee above (development.approve_step).
@@ -133,6 +167,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | {"development.approve_transfer"}
         | _RUN_LEARNING
         | _REVIEW_NEWS
+        | _RUN_SERVICE
+        | _RUN_DEMOCRACY
     ),
     Role.ORGANIZATION_OFFICER: frozenset(
         _READ_UNITS
@@ -140,6 +176,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _RUN_MEETINGS
         | _RUN_DEVELOPMENT
         | {"learning.view_studytask", "learning.view_report"}
+        | _RUN_SERVICE
+        | _RUN_DEMOCRACY
     ),
     Role.PUBLICITY_OFFICER: frozenset(
         _READ_UNITS

@@ -273,6 +273,21 @@ def unit_dissolve(*, actor, unit_id: int, dissolved_on: datetime.date | None = N
 # --- roles -------------------------------------------------------------------------------
 
 
+def unit_term_record(*, actor, unit: OrgUnit, started_on: datetime.date, term_years: int, reason: str) -> OrgUnit:
+    """Start a new term (换届) decided by a workflow that has already authorized it (an approved
+    election). No scope check here; the history row and the audit row are written in the
+    caller's transaction."""
+    before = snapshot(unit, ("term_started_on", "term_years"))
+    unit.term_started_on = started_on
+    unit.term_years = term_years
+    _validate(unit)
+    unit.save(update_fields=["term_started_on", "term_years"])
+    diff = field_changes(before, unit, fields=("term_started_on", "term_years"))
+    _unit_event(unit=unit, kind=UnitEventKind.TERM, actor=_user(actor), details={**diff, "reason": reason})
+    audit_record(actor=actor, action="orgs.unit.term", target=unit, changes={**diff, "reason": {"new": reason}})
+    return unit
+
+
 def _require_security_admin(actor) -> None:
     if not actor.is_authenticated or actor.duty != Duty.SECURITY:
         raise PermissionDenied

@@ -14,6 +14,7 @@ from cloudbranch.core.errors import ConflictError, DomainError
 from cloudbranch.orgs.choices import UnitKind
 from cloudbranch.orgs.models import OrgUnit
 from cloudbranch.orgs.scoping import access_by_id, can
+from cloudbranch.orgs.services import unit_term_record
 
 from . import idcard
 from .choices import CommitteePosition, PersonEventKind, PoliticalStatus, RosterStatus
@@ -381,3 +382,53 @@ def committee_seat_end(*, actor, seat_id: int, ended_on) -> CommitteeMembership:
         seat.save(update_fields=["ended_on"])
         audit_record(actor=actor, action="people.committee.end", target=seat, changes={"ended_on": {"new": ended_on}})
     return seat
+
+
+def committee_term_record(
+    *, actor, unit: OrgUnit, seats: list[tuple[Person, str]], started_on, term_years: int, reason: str
+) -> list[CommitteeMembership]:
+    """Seat a newly elected committee (换届), decided by a workflow that has already authorized it
+    (an election result approved by the unit above): every sitting member's seat ends on
+    ``started_on``, the new seats start that day, and the unit's term starts again. No scope check
+    here; the person rules still apply (full members only, one secretary) and every row is
+    audited in the caller's transaction."""
+    errors = []
+    positions = [position for _person, position in seats]
+    for person, position in seats:
+        if position not in CommitteePosition.values:
+            errors.append({"field": "position", "message": _("“%(p)s”不是有效的职务") % {"p": position}})
+        if person.political_status != PoliticalStatus.FULL:
+            errors.append({"field": "person", "message": _("%(n)s 不是正式党员，不能担任委员") % {"n": person.name}})
+    if positions.count(CommitteePosition.SECRETARY) > 1:
+        errors.append({"field": "position", "message": _("一个组织只能有一名书记")})
+    if len({person.pk for person, _position in seats}) != len(seats):
+        errors.append({"field": "person", "message": _("同一人不能担任两个职务")})
+    _raise_if(errors)
+    sitting = list(CommitteeMembership.objects.select_for_update().filter(unit=unit, ended_on__isnull=True))
+    for seat in sitting:
+        seat.ended_on = max(started_on, seat.started_on)
+        seat.save(update_fields=["ended_on"])
+        audit_record(
+            actor=actor,
+            action="people.committee.end",
+            target=seat,
+            changes={"ended_on": {"new": seat.ended_on}, "reason": {"new": reason}},
+        )
+    created = []
+    for person, position in seats:
+        seat = CommitteeMembership.objects.create(unit=unit, person=person, position=position, started_on=started_on)
+        audit_record(
+            actor=actor,
+            action="people.committee.add",
+            target=seat,
+            changes={
+                "unit": {"new": unit.pk},
+                "person": {"new": person.pk},
+                "position": {"new": position},
+                "started_on": {"new": started_on},
+                "reason": {"new": reason},
+            },
+        )
+        created.append(seat)
+    unit_term_record(actor=actor, unit=unit, started_on=started_on, term_years=term_years, reason=reason)
+    return created

@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "cloudbranch.development",
     "cloudbranch.learning",
     "cloudbranch.news",
+    "cloudbranch.volunteering",
+    "cloudbranch.voting",
     "cloudbranch.notifications",
     "cloudbranch.portal",
     "cloudbranch.demo",

@@ -4,6 +4,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cloudbranch.notifications import services
+from cloudbranch.notifications.choices import Category
 from cloudbranch.notifications.models import Notification, NotificationPreference
 
 
@@ -101,7 +102,7 @@ def test_preferences_grid_and_save(world, login):
     body = resp.content.decode()
     assert "电子邮件" in body and "站内消息" in body and "会议通知" in body
     # Everything on except email for reminders.
-    data = {f"{c}:email": "on" for c in ("system", "import", "meeting", "task", "development", "learning", "news")}
+    data = {f"{c}:email": "on" for c in Category.values if c != Category.REMINDER}
     resp = client.post(reverse("notifications:preferences"), data)
     assert resp.status_code == 302
     assert list(NotificationPreference.objects.filter(user=user).values_list("category", "channel", "enabled")) == [

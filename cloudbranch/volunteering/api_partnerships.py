@@ -1,0 +1,5 @@
+"""/api/service: the partnerships area."""
+
+from ninja import Router
+
+router = Router(tags=["志愿服务与党建互联"])

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class VolunteeringConfig(AppConfig):
+    name = "cloudbranch.volunteering"
+    label = "volunteering"
+    verbose_name = "志愿服务与党建互联"

@@ -1,0 +1,3 @@
+"""Pages of the partnerships area (filled in by its views module)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages of the posts area (filled in by its views module)."""
+
+urlpatterns: list = []

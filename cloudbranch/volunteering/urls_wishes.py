@@ -1,0 +1,3 @@
+"""Pages of the wishes area (filled in by its views module)."""
+
+urlpatterns: list = []

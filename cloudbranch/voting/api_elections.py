@@ -1,0 +1,5 @@
+"""/api/democracy: the elections area."""
+
+from ninja import Router
+
+router = Router(tags=["选举与评议"])

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class VotingConfig(AppConfig):
+    name = "cloudbranch.voting"
+    label = "voting"
+    verbose_name = "选举与评议"

@@ -1,0 +1,3 @@
+"""Pages of the awards area (filled in by its views module)."""
+
+urlpatterns: list = []
