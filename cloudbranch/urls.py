@@ -18,6 +18,7 @@ urlpatterns = [
     path("news/", include("cloudbranch.news.urls")),
     path("service/", include("cloudbranch.volunteering.urls")),
     path("democracy/", include("cloudbranch.voting.urls")),
+    path("school/", include("cloudbranch.school.urls")),
     path("public/", include("cloudbranch.news.urls_portal")),
     path("audit/", include("cloudbranch.audit.urls")),
     path("notifications/", include("cloudbranch.notifications.urls")),

@@ -361,20 +361,31 @@ def step_record(
     decided_by: str = "",
     late_reason: str = "",
     document=None,
+    authorized: bool = False,
 ) -> StepRecord:
     """Record step ``code`` of a case after checking every rule. ``data`` carries the step's
     inputs: vote counts, training days/hours, ``sponsors`` / ``introducers`` (person ids),
-    ``conclusion``, ``decision``, ``recommendation``, ``result``."""
+    ``conclusion``, ``decision``, ``recommendation``, ``result``.
+
+    ``authorized``: a workflow above this app has already decided that ``actor`` may record the
+    step (the Party school's class results complete the training step); the scope and
+    permission checks are skipped, every rule of the step still applies."""
     data = dict(data or {})
     data.pop(PREVIOUS, None)
     late_reason = (late_reason or "").strip()
     with transaction.atomic():
-        case = _locked_case(actor, case_id)
+        if authorized:
+            case = _case_queryset().select_for_update(of=("self",)).filter(pk=case_id).first()
+            if case is None:
+                raise Http404
+        else:
+            case = _locked_case(actor, case_id)
         try:
             step = state.step_by_code(case.rule_set_id, code)
         except StopIteration:
             raise Http404 from None
-        _require(actor, step_permission(step), case)
+        if not authorized:
+            _require(actor, step_permission(step), case)
         _require_open(case)
         st = state.case_state(case)
         violations = rules.check_recording(

@@ -42,7 +42,7 @@ from cloudbranch.orgs.models import OrgUnit
 from cloudbranch.orgs.scoping import access_by_id, can
 from cloudbranch.people.models import Person
 
-from . import grading
+from . import grading, hooks
 from .audience import may_see, viewer_person, visible_to_person
 from .choices import (
     AnswerSource,
@@ -748,6 +748,8 @@ def grade_attempt(attempt: Attempt, *, status: str, now=None) -> Attempt:
                 source_id=str(attempt.paper_id),
                 occurred_at=now,
             )
+        for handler in hooks.attempt_handlers:
+            handler(attempt=attempt)
         person_id = attempt.person_id
         transaction.on_commit(lambda: _progress_changed(person_id))
     return attempt

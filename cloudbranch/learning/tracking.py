@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from cloudbranch.audit.services import audit_record
 
+from . import hooks
 from .choices import Column, ResourceKind
 from .models import Resource, StudyDay, StudyProgress
 
@@ -172,6 +173,8 @@ def _on_completed(person, resource: Resource, progress: StudyProgress) -> None:
     changed = getattr(learning_tasks, "progress_changed", None)
     if changed is not None:
         changed(person.pk)
+    for handler in hooks.completion_handlers:
+        handler(person=person, resource=resource, progress=progress, now=progress.completed_at)
 
 
 # --- the study record -------------------------------------------------------------------------

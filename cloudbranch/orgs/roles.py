@@ -120,6 +120,12 @@ _RUN_DEMOCRACY = {
 # The unit above approves an election result (选举结果报上级党组织批准) and issues award rounds.
 _ISSUE_AWARDS = {"voting.add_awardround", "voting.review_nomination", "voting.approve_election"}
 
+# Online Party school (school app): the school committee or a college runs classes for its
+# subtree; branch secretaries and organization officers follow their own people's enrolment.
+# Students act as students (enrolment), a head teacher as the class's head teacher, not by grant.
+_SEE_SCHOOL = {"school.view_trainingclass", "school.view_enrolment"}
+_RUN_SCHOOL = _SEE_SCHOOL | {"school.add_trainingclass", "school.change_trainingclass", "school.view_report"}
+
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ORG_ADMIN: frozenset(
         _READ_UNITS
@@ -139,6 +145,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _RUN_SERVICE
         | _RUN_DEMOCRACY
         | _ISSUE_AWARDS
+        | _RUN_SCHOOL
     ),
     Role.COMMITTEE_SECRETARY: frozenset(
         _READ_UNITS
@@ -154,6 +161,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _RUN_SERVICE
         | _RUN_DEMOCRACY
         | _ISSUE_AWARDS
+        | _RUN_SCHOOL
     ),
     # A branch secretary approves transfers on the branch's side; admissions and confirmations
     # are approved by the committee above (development.approve_step).
@@ -169,6 +177,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _REVIEW_NEWS
         | _RUN_SERVICE
         | _RUN_DEMOCRACY
+        | _SEE_SCHOOL
     ),
     Role.ORGANIZATION_OFFICER: frozenset(
         _READ_UNITS
@@ -178,6 +187,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | {"learning.view_studytask", "learning.view_report"}
         | _RUN_SERVICE
         | _RUN_DEMOCRACY
+        | _SEE_SCHOOL
     ),
     Role.PUBLICITY_OFFICER: frozenset(
         _READ_UNITS

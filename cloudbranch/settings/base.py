@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "cloudbranch.news",
     "cloudbranch.volunteering",
     "cloudbranch.voting",
+    "cloudbranch.school",
     "cloudbranch.notifications",
     "cloudbranch.portal",
     "cloudbranch.demo",

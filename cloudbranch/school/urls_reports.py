@@ -1,0 +1,3 @@
+"""Pages of the reports area (filled in by its views module)."""
+
+urlpatterns: list = []
