@@ -15,6 +15,7 @@ class Category(models.TextChoices):
     NEWS = "news", _("宣传与公开")
     SERVICE = "service", _("志愿服务")
     DEMOCRACY = "democracy", _("选举与评议")
+    WARNING = "warning", _("预警")
 
 
 class DeliveryStatus(models.TextChoices):

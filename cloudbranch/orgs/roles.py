@@ -126,6 +126,18 @@ _ISSUE_AWARDS = {"voting.add_awardround", "voting.review_nomination", "voting.ap
 _SEE_SCHOOL = {"school.view_trainingclass", "school.view_enrolment"}
 _RUN_SCHOOL = _SEE_SCHOOL | {"school.add_trainingclass", "school.change_trainingclass", "school.view_report"}
 
+# Tasks, cockpit and assessment: upper units issue tasks to their subtree and review them; every
+# managing role handles its own unit's tasks and reads the cockpit and warnings of its subtree;
+# the organization department and committee secretaries assess the units below them.
+_HANDLE_TASKS = {"worktasks.view_tasktarget", "worktasks.handle_tasktarget"}
+_ISSUE_TASKS = _HANDLE_TASKS | {
+    "worktasks.view_assignedtask",
+    "worktasks.add_assignedtask",
+    "worktasks.review_tasktarget",
+}
+_SEE_COCKPIT = {"cockpit.view_cockpit", "cockpit.view_warning", "assessment.view_result"}
+_RUN_ASSESSMENT = {"assessment.add_indicatorset", "assessment.score"}
+
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ORG_ADMIN: frozenset(
         _READ_UNITS
@@ -146,6 +158,10 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _RUN_DEMOCRACY
         | _ISSUE_AWARDS
         | _RUN_SCHOOL
+        | _ISSUE_TASKS
+        | _SEE_COCKPIT
+        | _RUN_ASSESSMENT
+        | {"cockpit.recompute"}
     ),
     Role.COMMITTEE_SECRETARY: frozenset(
         _READ_UNITS
@@ -162,6 +178,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _RUN_DEMOCRACY
         | _ISSUE_AWARDS
         | _RUN_SCHOOL
+        | _ISSUE_TASKS
+        | _SEE_COCKPIT
+        | _RUN_ASSESSMENT
     ),
     # A branch secretary approves transfers on the branch's side; admissions and confirmations
     # are approved by the committee above (development.approve_step).
@@ -178,6 +197,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _RUN_SERVICE
         | _RUN_DEMOCRACY
         | _SEE_SCHOOL
+        | _HANDLE_TASKS
+        | _SEE_COCKPIT
     ),
     Role.ORGANIZATION_OFFICER: frozenset(
         _READ_UNITS
@@ -188,6 +209,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _RUN_SERVICE
         | _RUN_DEMOCRACY
         | _SEE_SCHOOL
+        | _HANDLE_TASKS
+        | _SEE_COCKPIT
     ),
     Role.PUBLICITY_OFFICER: frozenset(
         _READ_UNITS

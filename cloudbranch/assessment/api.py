@@ -1,0 +1,5 @@
+"""/api: assessment."""
+
+from ninja import Router
+
+router = Router(tags=["量化考核"])

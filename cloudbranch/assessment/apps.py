@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AssessmentConfig(AppConfig):
+    name = "cloudbranch.assessment"
+    label = "assessment"
+    verbose_name = "量化考核"

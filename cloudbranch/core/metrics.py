@@ -1,0 +1,104 @@
+"""The metric catalogue: every area declares the figures it contributes to the cockpit.
+
+An app declares its metrics in its own ``metrics.py`` (``register(Metric(...))``); the cockpit
+app discovers those modules, computes every metric for every unit and period, stores the values
+(``cockpit.OrgMetric``) and rolls them up the tree. An area added later plugs in by adding a
+``metrics.py``: nothing in the cockpit changes.
+
+A metric's ``compute`` returns the unit's OWN figure (people, meetings, payments attached to
+that unit itself, not to its subtree) for the units asked; the engine sums own figures up the
+tree, so a roll-up always equals the sum of its children plus the unit's own. Ratios are never
+summed: a ratio metric names a numerator and a denominator metric and is divided at read time.
+
+``sources`` names the models whose changes make a unit's figures stale: ``{"people.Person":
+"unit_id"}`` means "when a Person is saved or deleted, the unit in its ``unit_id`` is dirty";
+the cockpit listens to those models and recomputes only dirty units between nightly full runs.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+# Period kinds of stored figures.
+DAY, MONTH, QUARTER, YEAR = "D", "M", "Q", "Y"
+PERIOD_KINDS = (DAY, MONTH, QUARTER, YEAR)
+
+# A metric is either a stock (a count on a day: members by status) or a flow (a sum over a
+# period: meetings held in a month). Stocks are stored per day (today) and at the end of each
+# month/quarter/year; flows for each month/quarter/year.
+STOCK, FLOW = "stock", "flow"
+
+
+@dataclass(frozen=True)
+class Period:
+    kind: str
+    start: datetime.date
+    end: datetime.date  # inclusive
+
+    @property
+    def as_of(self) -> datetime.date:
+        return self.end
+
+
+# compute(units: list of unit ids or None for all units, period: Period) -> {unit_id: Decimal}
+Compute = Callable[[Iterable[int] | None, Period], dict[int, Decimal]]
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str  # "<area>.<name>", e.g. "structure.full_members"
+    label: str  # Chinese label shown in the cockpit
+    area: str  # one of AREAS
+    kind: str  # STOCK or FLOW
+    compute: Compute | None = None  # None for ratio metrics
+    unit: str = ""  # "人", "次", "元", "小时", "%"
+    numerator: str = ""  # ratio metrics: keys of two summed metrics
+    denominator: str = ""
+    sources: dict[str, str] = field(default_factory=dict)
+    description: str = ""
+
+    @property
+    def is_ratio(self) -> bool:
+        return bool(self.numerator)
+
+
+AREAS = {
+    "structure": "组织与队伍",
+    "development": "发展党员",
+    "life": "组织生活",
+    "learning": "学习教育",
+    "dues": "党费",
+    "service": "志愿服务",
+    "tasks": "任务落实",
+    "communication": "宣传与留言",
+    "assessment": "量化考核",
+}
+
+_catalogue: dict[str, Metric] = {}
+
+
+def register(metric: Metric) -> Metric:
+    if metric.area not in AREAS:
+        raise ValueError(f"unknown metric area {metric.area!r}")
+    if metric.is_ratio == (metric.compute is not None):
+        raise ValueError(f"{metric.key}: a metric has either compute or numerator/denominator")
+    _catalogue[metric.key] = metric
+    return metric
+
+
+def catalogue() -> dict[str, Metric]:
+    return dict(_catalogue)
+
+
+def get(key: str) -> Metric:
+    return _catalogue[key]
+
+
+def ratio(numerator: Decimal | None, denominator: Decimal | None) -> Decimal | None:
+    """numerator / denominator as a percentage with one decimal, None when undefined."""
+    if not denominator:
+        return None
+    return (Decimal(numerator or 0) * 100 / Decimal(denominator)).quantize(Decimal("0.1"))
