@@ -57,6 +57,8 @@ class Metric:
     unit: str = ""  # "人", "次", "元", "小时", "%"
     numerator: str = ""  # ratio metrics: keys of two summed metrics
     denominator: str = ""
+    scale: int = 100  # ratios: 100 for a percentage, 1 for an average
+    additive: bool = True  # False: the total is not the sum of the children (e.g. a score)
     sources: dict[str, str] = field(default_factory=dict)
     description: str = ""
 
@@ -97,8 +99,9 @@ def get(key: str) -> Metric:
     return _catalogue[key]
 
 
-def ratio(numerator: Decimal | None, denominator: Decimal | None) -> Decimal | None:
-    """numerator / denominator as a percentage with one decimal, None when undefined."""
+def ratio(numerator: Decimal | None, denominator: Decimal | None, scale: int = 100) -> Decimal | None:
+    """numerator / denominator × scale (a percentage by default) with one decimal; None when the
+    denominator is zero or missing."""
     if not denominator:
         return None
-    return (Decimal(numerator or 0) * 100 / Decimal(denominator)).quantize(Decimal("0.1"))
+    return (Decimal(numerator or 0) * scale / Decimal(denominator)).quantize(Decimal("0.1"))
