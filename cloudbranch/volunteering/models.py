@@ -160,6 +160,22 @@ class Signup(models.Model):
         return f"{self.person} · {self.shift}"
 
 
+class Invitation(models.Model):
+    """An organizer's invitation of one person to a post (from the matching page): at most one per
+    post, person and day, so that nobody is pestered."""
+
+    post = models.ForeignKey(ServicePost, on_delete=models.CASCADE, related_name="invitations")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+")
+    invited_on = models.DateField()
+    invited_at = models.DateTimeField(default=timezone.now)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["post", "person", "invited_on"], name="volunteering_invite_once_a_day")
+        ]
+
+
 class ShiftCheckInToken(models.Model):
     """A used QR token of a shift, kept so that a scan cannot be replayed."""
 
