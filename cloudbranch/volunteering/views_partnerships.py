@@ -84,7 +84,7 @@ def _partnership_form(request, *, partnership=None):
     elif request.GET.get("partner"):
         initial["partner"] = request.GET["partner"]
     return PartnershipForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         request.FILES or None,
         units=ps.manageable_units(request.user),
         partners=ps.usable_partners(request.user),
@@ -180,7 +180,7 @@ def partner_list(request):
 def partner_create(request):
     if not holds(request.user, ps.MANAGE):
         raise PermissionDenied
-    form = PartnerForm(request.POST or None, units=ps.manageable_units(request.user))
+    form = PartnerForm(request.POST if request.method == "POST" else None, units=ps.manageable_units(request.user))
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -202,7 +202,7 @@ def partner_create(request):
 def partner_edit(request, partner_id: int):
     partner = ps.access_partner(request.user, partner_id, action="manage")
     initial = {f: getattr(partner, f) for f in ps.PARTNER_FIELDS}
-    form = PartnerForm(request.POST or None, initial=initial, editing=True)
+    form = PartnerForm(request.POST if request.method == "POST" else None, initial=initial, editing=True)
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -224,7 +224,7 @@ def partner_edit(request, partner_id: int):
 def activity_add(request, partnership_id: int):
     partnership = ps.access_partnership(request.user, partnership_id, action="manage")
     form = ActivityForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         goals=partnership.goals,
         meetings=ps.linkable_meetings(request.user, partnership),
         posts=ps.linkable_posts(request.user, partnership),
@@ -260,7 +260,7 @@ def summary(request, partnership_id: int, year: int):
     if request.GET.get("print"):
         context = {"p": partnership, "year": year, "text": text, "saved": saved, "now": timezone.localtime()}
         return render(request, "volunteering/summary_print.html", context)
-    form = SummaryForm(request.POST or None, initial={"text": text})
+    form = SummaryForm(request.POST if request.method == "POST" else None, initial={"text": text})
     status = 200
     if request.method == "POST":
         if not can_manage:

@@ -5,6 +5,7 @@ nothing written."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -122,8 +123,8 @@ def post_detail(request, post_id: int):
 def post_create(request):
     units = list(posts.units_for_posting(request.user))
     if not units:
-        raise Http404
-    form = PostForm(request.POST or None, units=units)
+        raise PermissionDenied  # holds the grant nowhere: the page exists, but not for them
+    form = PostForm(request.POST if request.method == "POST" else None, units=units)
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
@@ -143,7 +144,7 @@ def post_create(request):
 def post_edit(request, post_id: int):
     post = posts.access_post(request.user, post_id, action=posts.ADD)
     initial = {f: getattr(post, f) for f in posts.EDITABLE}
-    form = PostForm(request.POST or None, initial=initial, editing=True)
+    form = PostForm(request.POST if request.method == "POST" else None, initial=initial, editing=True)
     status = 200
     if request.method == "POST" and form.is_valid():
         try:
@@ -184,7 +185,7 @@ def post_close(request, post_id: int):
 @require_http_methods(["GET", "POST"])
 def shift_add(request, post_id: int):
     post = posts.access_post(request.user, post_id, action=posts.ADD)
-    form = ShiftForm(request.POST or None)
+    form = ShiftForm(request.POST if request.method == "POST" else None)
     status = 200
     if request.method == "POST" and form.is_valid():
         try:

@@ -110,7 +110,7 @@ def _form_data(form) -> dict:
 def wish_create(request):
     if not holds(request.user, wishes.MANAGE):
         raise PermissionDenied
-    form = WishForm(request.POST or None, units=wishes.manageable_units(request.user))
+    form = WishForm(request.POST if request.method == "POST" else None, units=wishes.manageable_units(request.user))
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -133,7 +133,7 @@ def wish_edit(request, wish_id: int):
     if not wishes.may_manage(request.user, wish):
         raise PermissionDenied
     initial = {f: getattr(wish, f) for f in wishes.EDITABLE_FIELDS}
-    form = WishForm(request.POST or None, initial=initial, editing=True)
+    form = WishForm(request.POST if request.method == "POST" else None, initial=initial, editing=True)
     status = 200
     if request.method == "POST":
         if form.is_valid():

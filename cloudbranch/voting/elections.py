@@ -265,10 +265,10 @@ def election_update(*, actor, election, **fields) -> Election:
 
 def election_cancel(*, actor, election, reason: str) -> Election:
     reason = (reason or "").strip()
-    if not reason:
-        raise DomainError("请写明取消原因。", errors=[{"field": "reason", "message": "请写明取消原因"}])
     with transaction.atomic():
         election = _manage(actor, election)
+        if not reason:
+            raise DomainError("请写明取消原因。", errors=[{"field": "reason", "message": "请写明取消原因"}])
         if election.status in FINISHED:
             raise ConflictError("选举已经结束，不能取消。")
         before = election.status

@@ -58,7 +58,7 @@ def appraisal_list(request):
 @require_http_methods(["GET", "POST"])
 def appraisal_create(request):
     units = sel.appraisal_units(request.user)
-    form = AppraisalCreateForm(request.POST or None, units=units)
+    form = AppraisalCreateForm(request.POST if request.method == "POST" else None, units=units)
     status = 200
     if request.method == "POST":
         status = 422
@@ -290,7 +290,7 @@ def handling(request, entry_id: int):
         raise Http404 from None
     appraisals.access_appraisal(request.user, entry.appraisal_id, action="run")
     initial = {"handling": entry.handling, "note": entry.handling_note, "deadline": entry.handling_deadline}
-    form = HandlingForm(request.POST or None, initial=initial)
+    form = HandlingForm(request.POST if request.method == "POST" else None, initial=initial)
     status = 200
     if request.method == "POST":
         status = 422

@@ -71,7 +71,9 @@ def _run_units(user):
 @require_http_methods(["GET", "POST"])
 def election_create(request):
     units = _run_units(request.user)
-    form = ElectionForm(request.POST or None, units=units, initial={"election_date": timezone.localdate()})
+    form = ElectionForm(
+        request.POST if request.method == "POST" else None, units=units, initial={"election_date": timezone.localdate()}
+    )
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         unit = data.pop("unit")
@@ -81,14 +83,14 @@ def election_create(request):
             apply_domain_error(form, exc, summary=True)
             return render(request, "voting/election_form.html", {"form": form}, status=exc.status)
         return redirect("voting:candidates", election.pk)
-    return render(request, "voting/election_form.html", {"form": form}, status=400 if form.errors else 200)
+    return render(request, "voting/election_form.html", {"form": form}, status=422 if form.errors else 200)
 
 
 @require_http_methods(["GET", "POST"])
 def election_edit(request, election_id):
     election = elections.access_election(request.user, election_id, manage=True)
     initial = {f: getattr(election, f) for f in elections.EDITABLE}
-    form = ElectionForm(request.POST or None, initial=initial, edit=True)
+    form = ElectionForm(request.POST if request.method == "POST" else None, initial=initial, edit=True)
     if request.method == "POST" and form.is_valid():
         try:
             elections.election_update(actor=request.user, election=election, **form.cleaned_data)
@@ -96,7 +98,9 @@ def election_edit(request, election_id):
             apply_domain_error(form, exc, summary=True)
             return render(request, "voting/election_form.html", {"form": form, "election": election}, status=exc.status)
         return redirect("voting:election", election.pk)
-    return render(request, "voting/election_form.html", {"form": form, "election": election})
+    return render(
+        request, "voting/election_form.html", {"form": form, "election": election}, status=422 if form.errors else 200
+    )
 
 
 @require_POST
@@ -190,7 +194,7 @@ def ballot_cast(request, election_id):
 def candidates(request, election_id):
     election = elections.access_election(request.user, election_id, manage=True)
     people = list(elections.eligible_people(election).select_related("unit").order_by("name")[:500])
-    form = CandidateForm(request.POST or None, people=people)
+    form = CandidateForm(request.POST if request.method == "POST" else None, people=people)
     status = 200
     if request.method == "POST":
         action = request.POST.get("action", "add")
@@ -204,7 +208,7 @@ def candidates(request, election_id):
                         introduction=form.cleaned_data["introduction"],
                     )
                     return redirect("voting:candidates", election.pk)
-                status = 400
+                status = 422
             elif action == "remove":
                 elections.candidate_remove(actor=request.user, candidate=int(request.POST["candidate"]))
                 return redirect("voting:candidates", election.pk)

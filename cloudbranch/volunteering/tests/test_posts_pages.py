@@ -97,7 +97,7 @@ def test_organizer_creates_adds_shift_publishes(world, login):
 
 
 def test_member_cannot_create(world, login):
-    assert login(world.users["member1"]).get(reverse("volunteering:post_create")).status_code == 404
+    assert login(world.users["member1"]).get(reverse("volunteering:post_create")).status_code == 403
 
 
 def test_cancel_after_cutoff_shows_message(world, login):
