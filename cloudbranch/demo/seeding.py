@@ -43,7 +43,7 @@ from cloudbranch.people import crypto, idcard
 from cloudbranch.people.choices import Category, CommitteePosition, PersonEventKind, PoliticalStatus
 from cloudbranch.people.models import CommitteeMembership, Person, PersonEvent
 
-from . import development_demo, fees_demo, learning_demo, life, news_demo
+from . import democracy_demo, development_demo, fees_demo, learning_demo, life, news_demo, service_demo
 from .generator import ROOT_CODES, SCALES, Batch, ScaleParams, generate
 
 logger = logging.getLogger(__name__)
@@ -78,6 +78,8 @@ class SeedResult:
     learning_skipped: bool = False  # no organization administrator account to own the question bank
     news: dict | None = None  # counts of the communication demo (articles, feed, board) written by this run
     news_skipped: bool = False  # no organization administrator account to publish them
+    service: dict | None = None  # counts of the volunteering demo (posts, wishes, partnerships) written by this run
+    democracy: dict | None = None  # counts of the democracy demo (elections, appraisals, awards) written by this run
     foreign_root: bool = False  # the root code is taken by a committee seed_demo did not create
 
 
@@ -151,6 +153,19 @@ def _seed_news(root: OrgUnit, *, seed: int, today: datetime.date) -> tuple[dict 
     return _seed_part(root, exists=news_demo.has_news, run=news_demo.seed_news, seed=seed, today=today)
 
 
+def _seed_service(root: OrgUnit, *, seed: int, today: datetime.date) -> tuple[dict | None, bool]:
+    """Service posts, micro-wishes and partnerships, unless some service post exists. Runs after
+    the news (joint activities link feed posts and meetings)."""
+    return _seed_part(root, exists=service_demo.has_service, run=service_demo.seed_service, seed=seed, today=today)
+
+
+def _seed_democracy(root: OrgUnit, *, seed: int, today: datetime.date) -> tuple[dict | None, bool]:
+    """Elections, democratic appraisals and award rounds, unless some election exists."""
+    return _seed_part(
+        root, exists=democracy_demo.has_democracy, run=democracy_demo.seed_democracy, seed=seed, today=today
+    )
+
+
 def seed(
     *,
     scale: str = "demo",
@@ -181,6 +196,8 @@ def seed(
             fees_counts, fees_skipped = _seed_fees(root, seed=event.get("seed", seed), today=today)
             learning_counts, learning_skipped = _seed_learning(root, seed=event.get("seed", seed), today=today)
             news_counts, news_skipped = _seed_news(root, seed=event.get("seed", seed), today=today)
+            service_counts, _ = _seed_service(root, seed=event.get("seed", seed), today=today)
+            democracy_counts, _ = _seed_democracy(root, seed=event.get("seed", seed), today=today)
             created = [a.username for a in accounts if a.created]
             if created:
                 sent = seed_notifications(root, created, province=_is_province(root))
@@ -190,7 +207,7 @@ def seed(
                     target=root,
                     changes={"scale": existing, "accounts_created": created, "notifications": sent},
                 )
-            if life_counts or fees_counts or dev_counts or learning_counts or news_counts:
+            if life_counts or fees_counts or dev_counts or learning_counts or news_counts or service_counts:
                 refresh_planner_statistics()
             return SeedResult(
                 root=root,
@@ -209,6 +226,8 @@ def seed(
                 learning_skipped=learning_skipped,
                 news=news_counts,
                 news_skipped=news_skipped,
+                service=service_counts,
+                democracy=democracy_counts,
             )
 
         writer = _Writer(now=timezone.now())
@@ -227,6 +246,8 @@ def seed(
         fees_counts, fees_skipped = _seed_fees(root, seed=seed, today=today)
         learning_counts, learning_skipped = _seed_learning(root, seed=seed, today=today)
         news_counts, news_skipped = _seed_news(root, seed=seed, today=today)
+        service_counts, _ = _seed_service(root, seed=seed, today=today)
+        democracy_counts, _ = _seed_democracy(root, seed=seed, today=today)
     refresh_planner_statistics()
     return SeedResult(
         root=root,
@@ -245,6 +266,8 @@ def seed(
         learning_skipped=learning_skipped,
         news=news_counts,
         news_skipped=news_skipped,
+        service=service_counts,
+        democracy=democracy_counts,
     )
 
 
