@@ -13,6 +13,25 @@ summed: a ratio metric names a numerator and a denominator metric and is divided
 ``sources`` names the models whose changes make a unit's figures stale: ``{"people.Person":
 "unit_id"}`` means "when a Person is saved or deleted, the unit in its ``unit_id`` is dirty";
 the cockpit listens to those models and recomputes only dirty units between nightly full runs.
+The path is either an attribute of the saved instance (``"unit_id"``) or a dotted walk along
+foreign keys (``"person.unit_id"``; ``"person__unit_id"`` is accepted as a synonym). A person who
+moves from one unit to another marks BOTH units for a one-attribute path (the old value is kept
+when the instance is loaded, no extra query); for a dotted path only the current unit is marked.
+Bulk operations (``QuerySet.update``, ``bulk_create``, raw SQL) send no signals: the nightly
+full recompute (``manage.py metrics_recompute --full``) covers them.
+
+Optional batched protocol (for speed; ``compute`` stays mandatory and is the reference):
+
+* ``compute_months(units, start, end) -> {(unit_id, month_start): Decimal}`` — FLOWS: the own
+  figure of every month between ``start`` (the first day of the first month) and ``end`` (the
+  last day included, today for the current month) in one grouped query. The engine derives
+  quarters and years by summing the months.
+* ``compute_dates(units, dates) -> {(unit_id, date): Decimal}`` — STOCKS: the own figure as of
+  each of the given days (month ends and today) in one pass.
+
+Missing keys mean zero. ``units`` is a list of unit ids or None (all units) as for ``compute``.
+A non-additive metric (``additive=False``, e.g. ``assessment.score``) may have no ``compute``:
+its rows are written by its owner with ``own = total``.
 """
 
 from __future__ import annotations
@@ -45,6 +64,9 @@ class Period:
 
 # compute(units: list of unit ids or None for all units, period: Period) -> {unit_id: Decimal}
 Compute = Callable[[Iterable[int] | None, Period], dict[int, Decimal]]
+# Optional batched forms (see the module docstring).
+ComputeMonths = Callable[[Iterable[int] | None, datetime.date, datetime.date], dict[tuple[int, datetime.date], Decimal]]
+ComputeDates = Callable[[Iterable[int] | None, list[datetime.date]], dict[tuple[int, datetime.date], Decimal]]
 
 
 @dataclass(frozen=True)
@@ -61,6 +83,8 @@ class Metric:
     additive: bool = True  # False: the total is not the sum of the children (e.g. a score)
     sources: dict[str, str] = field(default_factory=dict)
     description: str = ""
+    compute_months: ComputeMonths | None = None  # optional, flows
+    compute_dates: ComputeDates | None = None  # optional, stocks
 
     @property
     def is_ratio(self) -> bool:
@@ -85,10 +109,17 @@ _catalogue: dict[str, Metric] = {}
 def register(metric: Metric) -> Metric:
     if metric.area not in AREAS:
         raise ValueError(f"unknown metric area {metric.area!r}")
-    if metric.is_ratio == (metric.compute is not None):
+    if metric.is_ratio and metric.compute is not None:
         raise ValueError(f"{metric.key}: a metric has either compute or numerator/denominator")
+    if not metric.is_ratio and metric.compute is None and metric.additive:
+        raise ValueError(f"{metric.key}: an additive metric needs compute (or numerator/denominator)")
     _catalogue[metric.key] = metric
     return metric
+
+
+def unregister(key: str) -> None:
+    """Remove a metric (tests register their own metrics and remove them afterwards)."""
+    _catalogue.pop(key, None)
 
 
 def catalogue() -> dict[str, Metric]:
