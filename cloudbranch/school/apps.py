@@ -9,7 +9,9 @@ class SchoolConfig(AppConfig):
     def ready(self):
         from cloudbranch.learning import hooks
 
-        from . import hours
+        from . import hours, menu
+
+        menu.register_entries()
 
         # Class hours: completing a library resource credits online course items and live replays.
         hooks.register_completion_handler(hours.on_resource_completed)

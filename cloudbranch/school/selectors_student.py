@@ -22,7 +22,7 @@ def my_enrolments(user):
     """All of the user's enrolments, running classes first, newest classes next."""
     return (
         Enrolment.objects.filter(person__user_id=user.pk)
-        .select_related("training_class__unit", "training_class__head_teacher")
+        .select_related("training_class__unit", "training_class__head_teacher", "certificate")
         .order_by("-training_class__starts_on", "-id")
     )
 

@@ -31,7 +31,7 @@ from .forms_classes import (
     RosterFilterForm,
     SessionForm,
 )
-from .models import ClassSession
+from .models import Certificate, ClassSession
 
 PAGE_SIZE = 20
 KIND_ICONS = {SessionKind.OFFLINE: "bi-people", SessionKind.ONLINE: "bi-laptop", SessionKind.LIVE: "bi-broadcast"}
@@ -84,6 +84,7 @@ def class_detail(request, class_id: int):
         s.icon = KIND_ICONS.get(s.kind, "bi-journal")
     tc.badge = STATUS_BADGES.get(tc.status, "secondary")
     manage = access.may_manage(request.user, tc)
+    mine = access.enrolment_of(request.user, tc)
     context = {
         "tc": tc,
         "sessions": sessions,
@@ -92,7 +93,8 @@ def class_detail(request, class_id: int):
         "icons": KIND_ICONS,
         "badges": STATUS_BADGES,
         "enrolment_badges": ENROLMENT_BADGES,
-        "mine": access.enrolment_of(request.user, tc),
+        "mine": mine,
+        "mine_certificate": Certificate.objects.filter(enrolment=mine).first() if mine else None,
         "counts": sel.roster_counts(tc),
         "pass_source": classes.PASS_HOURS_DEFAULTS.get(tc.kind, ("", ""))[1],
         "next_status": classes.ADVANCE.get(tc.status),

@@ -43,7 +43,12 @@ def _expect():
 
 def _phone(browser):
     context = browser.new_context(
-        viewport=PHONE, is_mobile=True, has_touch=True, device_scale_factor=2, locale="zh-CN", timezone_id="Asia/Shanghai"
+        viewport=PHONE,
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+        locale="zh-CN",
+        timezone_id="Asia/Shanghai",
     )
     context.set_default_timeout(15_000)
     return context
