@@ -13,6 +13,8 @@ class CockpitConfig(AppConfig):
         autodiscover_modules("metrics")
         autodiscover_modules("alerts")
 
-        from . import dirty
+        from . import dirty, menu
 
         dirty.connect()
+        menu.register_menu()
+        menu.register_dashboard_menu()

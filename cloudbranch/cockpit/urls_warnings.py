@@ -1,3 +1,10 @@
-"""Pages of the warnings area (filled in by its views module)."""
+"""Pages of the warnings area."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views_warnings as views
+
+urlpatterns = [
+    path("warnings/", views.warning_list, name="warnings"),
+    path("warnings/refresh/", views.warning_refresh, name="warning_refresh"),
+]

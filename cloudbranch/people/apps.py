@@ -12,7 +12,7 @@ class PeopleConfig(AppConfig):
         from cloudbranch.orgs.scoping import holds
 
         from . import services
-        from .selectors import has_person, may_see_warnings
+        from .selectors import has_person
 
         hooks.register_merge_handler(services.move_members_on_merge)
         hooks.register_dissolve_check(services.members_block_dissolve)
@@ -21,6 +21,3 @@ class PeopleConfig(AppConfig):
             MenuEntry("people", "人员名册", "people:list", "bi-people", 20, lambda u: holds(u, "people.view_person"))
         )
         register(MenuEntry("people_own", "我的档案", "people:own", "bi-person-vcard", 80, has_person, personal=True))
-        register(
-            MenuEntry("people_warnings", "预警", "people:warnings", "bi-exclamation-triangle", 25, may_see_warnings)
-        )

@@ -66,8 +66,8 @@ def home_for(user) -> Home:
             ManagedUnit(u, counts.get(u.pk, {"full": 0, "members": 0, "people": 0}), warnings.get(u.pk, []))
             for u in units
         ]
-    if people_selectors.may_see_warnings(user):
-        home.warning_units = people_selectors.scope_warning_count(user)
+    if holds(user, "cockpit.view_warning"):
+        home.warning_units = open_warning_count(user)
     home.own_person = people_selectors.own_person(user)
     if holds(user, "development.view_case"):
         home.development = development_due(user)
@@ -83,6 +83,20 @@ def home_for(user) -> Home:
         "my_case": in_pipeline(user),
     }
     return home
+
+
+def open_warning_count(user) -> int:
+    """Open early warnings in the user's scope, cached for a minute per user (the list is on the
+    warnings page)."""
+    from django.core.cache import cache
+
+    from cloudbranch.cockpit.models import Warning
+
+    return cache.get_or_set(
+        f"portal:open-warnings:{user.pk}",
+        lambda: Warning.objects.restrict(user, "cockpit.view_warning").filter(cleared_at__isnull=True).count(),
+        60,
+    )
 
 
 def development_due(user, *, within: int = 30) -> dict:

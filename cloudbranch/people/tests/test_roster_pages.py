@@ -315,8 +315,8 @@ def test_menu_entries_per_role(world):
     def keys(role):
         return {e["key"] for e in menu_for(world.users[role])}
 
-    assert {"people", "people_warnings"} <= keys("secretary1")
+    assert {"people", "cockpit_warnings"} <= keys("secretary1")
     assert "people_own" not in keys("secretary1")
     assert "people_own" in keys("member1") and "people" not in keys("member1")
-    assert "people_warnings" not in keys("member1")
-    assert not {"people", "people_own", "people_warnings"} & keys("auditor")
+    assert "cockpit_warnings" not in keys("member1")
+    assert not {"people", "people_own", "cockpit_warnings"} & keys("auditor")
