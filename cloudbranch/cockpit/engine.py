@@ -191,8 +191,9 @@ def _upsert(objs: list[Row]) -> None:
 
 
 def _store_full(metric: Metric, figures: Figures, tree: Tree, stamp, today: datetime.date) -> int:
-    """Upsert the non-zero rows of ``metric`` for every stored period and delete the rows of those
-    periods that this run did not write (figures that dropped to zero) and past days' D rows."""
+    """Upsert the non-zero rows of ``metric`` for every period computed and delete the rows of
+    those periods that this run did not write (figures that dropped to zero) and past days' D rows.
+    Periods not computed (past periods of a metric without history) keep their rows."""
     objs = []
     for (kind, start), own in figures.items():
         total = tree.roll_up(own) if metric.additive else dict(own)
@@ -202,10 +203,11 @@ def _store_full(metric: Metric, figures: Figures, tree: Tree, stamp, today: date
                 objs.append((unit_id, metric.key, kind, start, o, t, stamp))
     with transaction.atomic():
         _upsert(objs)
-        first = periods.first_stored_start(today)
-        OrgMetric.objects.filter(key=metric.key, computed_at__lt=stamp).filter(
-            Q(period_kind__in=[MONTH, QUARTER, YEAR], period_start__gte=first) | Q(period_kind=DAY)
-        ).delete()
+        stale = Q(period_kind=DAY)
+        for kind, start in figures:
+            if kind != DAY:
+                stale |= Q(period_kind=kind, period_start=start)
+        OrgMetric.objects.filter(key=metric.key, computed_at__lt=stamp).filter(stale).delete()
     return len(objs)
 
 
@@ -229,11 +231,12 @@ def recompute_all(*, today: datetime.date | None = None) -> MetricRun:
     started = time.monotonic()
     tree = Tree.load()
     stored = periods.stored_periods(today)
+    current = periods.current_periods(today)
     rows, errors = 0, []
     for metric in computed_metrics():
         try:
             t0 = time.monotonic()
-            figures = _own_figures(metric, stored, None)
+            figures = _own_figures(metric, stored if metric.history else current, None)
             stamp = timezone.now()
             rows += _store_full(metric, figures, tree, stamp, today)
             log.info("metric %s recomputed in %.2fs", metric.key, time.monotonic() - t0)

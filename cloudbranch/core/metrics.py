@@ -85,6 +85,11 @@ class Metric:
     description: str = ""
     compute_months: ComputeMonths | None = None  # optional, flows
     compute_dates: ComputeDates | None = None  # optional, stocks
+    # Stocks only: False when the figure cannot (or need not) be rebuilt as of past dates — a
+    # breakdown by today's gender, category or education. The full run then computes it for the
+    # current periods only and keeps what earlier runs recorded for past periods (its history is a
+    # series of nightly snapshots). It also keeps the nightly run short at the scale of a province.
+    history: bool = True
 
     @property
     def is_ratio(self) -> bool:

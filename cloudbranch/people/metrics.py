@@ -96,7 +96,7 @@ def _members_with(q: Q):
     return lambda as_of, today: party_member(as_of, today) & q
 
 
-def _stock(key: str, label: str, condition, description: str) -> None:
+def _stock(key: str, label: str, condition, description: str, *, history: bool = True) -> None:
     register(
         Metric(
             key=key,
@@ -106,6 +106,7 @@ def _stock(key: str, label: str, condition, description: str) -> None:
             unit="人",
             sources=SOURCES,
             description=description,
+            history=history,
             **stock(_people, unit=UNIT, condition=condition),
         )
     )
@@ -132,6 +133,10 @@ _stock("structure.party_members", "党员", party_member, f"期末在册党员�
 _MEMBERS = "期末在册党员中"
 _EDU_NOTE = "学历文字含“研究生/硕士/博士”计研究生，含“本科/学士”计本科，其余（含未填）计其他。"
 _TODAY_ATTR = "性别、类别、学历及流动、失联标记取当前值。"
+# The breakdowns are computed for the current periods only (Metric.history False): they rest on
+# today's attributes anyway, and recomputing 24 month-ends of each over a province's roster is what
+# would make the nightly run long. Their history is the series of nightly snapshots.
+_SNAPSHOT = "按每晚统计时的状态记录（历史为每次统计的快照）。"
 
 for _key, _q, _label in (
     ("structure.members_male", Q(gender=Gender.MALE), "男党员"),
@@ -147,7 +152,7 @@ for _key, _q, _label in (
     ("structure.lost_contact", Q(is_lost_contact=True), "失联党员"),
 ):
     _note = _EDU_NOTE if _key.startswith("structure.edu_") else ""
-    _stock(_key, _label, _members_with(_q), f"{_MEMBERS}{_label}人数。{_note}{_TODAY_ATTR}{_HISTORY}")
+    _stock(_key, _label, _members_with(_q), f"{_MEMBERS}{_label}人数。{_note}{_TODAY_ATTR}{_SNAPSHOT}", history=False)
 
 for _key, _low, _high, _label in (
     ("structure.age_under_30", 0, 29, "30 岁以下党员"),
@@ -155,4 +160,4 @@ for _key, _low, _high, _label in (
     ("structure.age_46_60", 46, 60, "46–60 岁党员"),
     ("structure.age_over_60", 61, None, "60 岁以上党员"),
 ):
-    _stock(_key, _label, age_band(_low, _high), f"{_MEMBERS}{_label}人数（按期末日的周岁）。{_HISTORY}")
+    _stock(_key, _label, age_band(_low, _high), f"{_MEMBERS}{_label}人数（按期末日的周岁）。{_SNAPSHOT}", history=False)

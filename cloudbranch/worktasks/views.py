@@ -97,9 +97,9 @@ def _target_context(request, target, **extra):
         "editable": editable,
         "can_review": tasks.can_review(request.user, target) and target.status == TargetStatus.SUBMITTED,
         "assign_form": AssignForm(people=people, initial={"person": target.responsible_id}),
-        "report_form": ReportForm(initial={"progress": target.progress}),
-        "submit_form": SubmitForm(),
-        "review_form": ReviewForm(),
+        "report_form": ReportForm(initial={"progress": target.progress}, auto_id="report_%s"),
+        "submit_form": SubmitForm(auto_id="submit_%s"),
+        "review_form": ReviewForm(auto_id="review_%s"),
         "badges": STATUS_BADGES,
         "now": now,
     }
@@ -136,7 +136,7 @@ def target_assign(request, target_id: int):
 
 @require_POST
 def target_report(request, target_id: int):
-    form = ReportForm(request.POST)
+    form = ReportForm(request.POST, auto_id="report_%s")
     try:
         tasks.target_report(
             actor=request.user,
@@ -152,7 +152,7 @@ def target_report(request, target_id: int):
 
 @require_POST
 def target_submit(request, target_id: int):
-    form = SubmitForm(request.POST, request.FILES)
+    form = SubmitForm(request.POST, request.FILES, auto_id="submit_%s")
     try:
         tasks.target_submit(
             actor=request.user,
@@ -168,7 +168,7 @@ def target_submit(request, target_id: int):
 
 @require_POST
 def target_review(request, target_id: int):
-    form = ReviewForm(request.POST)
+    form = ReviewForm(request.POST, auto_id="review_%s")
     decision = request.POST.get("decision", "")
     try:
         target = tasks.access_target(request.user, target_id)

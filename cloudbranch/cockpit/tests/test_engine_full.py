@@ -204,3 +204,28 @@ def test_roll_up_is_own_plus_childrens_totals(data):
         assert total.get(u, 0) == own[u] + sum(total.get(c, 0) for c in children.get(u, []))
     roots = children[None]
     assert sum(total.get(r, 0) for r in roots) == sum(own.values())
+
+
+def test_a_stock_without_history_is_computed_for_the_current_periods_and_keeps_past_snapshots(tree):
+    """Metric.history False (a breakdown by today's attributes): the full run writes today, this
+    month, quarter and year, and leaves the rows earlier runs recorded for past months alone."""
+    w = tree
+    snapshot = OrgMetric.objects.create(
+        unit=w.branch_a1, key="test.const", period_kind="M", period_start=D(2026, 2, 1), own=9, total=9
+    )
+    with only_metrics(constant_stock({w.branch_a1.pk: 4}, history=False)):
+        engine.recompute_all(today=TODAY)
+    written = set(
+        OrgMetric.objects.filter(key="test.const", unit=w.branch_a1).values_list("period_kind", "period_start")
+    )
+    assert written == {
+        ("D", TODAY),
+        ("M", D(2026, 5, 1)),
+        ("Q", D(2026, 4, 1)),
+        ("Y", D(2026, 1, 1)),
+        ("M", D(2026, 2, 1)),
+    }
+    snapshot.refresh_from_db()
+    assert snapshot.own == 9  # the February snapshot is kept, not recomputed from today's figures
+    assert rows("test.const", "M", D(2026, 5, 1))[w.branch_a1.pk] == (4, 4)
+    assert rows("test.const", "Y", D(2026, 1, 1))[w.root.pk] == (0, 4)
