@@ -232,6 +232,11 @@ def recompute_all(*, today: datetime.date | None = None) -> MetricRun:
     tree = Tree.load()
     stored = periods.stored_periods(today)
     current = periods.current_periods(today)
+    with catalogue_mod.run_scope():
+        return _recompute_all(run, started, tree, stored, current, today)
+
+
+def _recompute_all(run, started, tree, stored, current, today) -> MetricRun:
     rows, errors = 0, []
     for metric in computed_metrics():
         try:
@@ -256,7 +261,7 @@ def recompute_dirty(*, today: datetime.date | None = None) -> MetricRun:
     run = MetricRun.objects.create(kind=RunKind.INCREMENTAL)
     started = time.monotonic()
     try:
-        with transaction.atomic():
+        with transaction.atomic(), catalogue_mod.run_scope():
             units, rows = _recompute_dirty(today)
     except Exception as exc:
         log.exception("incremental metric recompute failed")

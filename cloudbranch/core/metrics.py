@@ -38,6 +38,8 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -141,3 +143,30 @@ def ratio(numerator: Decimal | None, denominator: Decimal | None, scale: int = 1
     if not denominator:
         return None
     return (Decimal(numerator or 0) * scale / Decimal(denominator)).quantize(Decimal("0.1"))
+
+
+# -- one recompute run ----------------------------------------------------------------------------
+
+_run_memo: ContextVar[dict | None] = ContextVar("metric_run_memo", default=None)
+
+
+@contextmanager
+def run_scope():
+    """The engine runs each recompute inside this: ``memo`` then computes what several metrics
+    share (attendance expected and present, compliance required and met) once per run."""
+    token = _run_memo.set({})
+    try:
+        yield
+    finally:
+        _run_memo.reset(token)
+
+
+def memo(key: tuple, compute: Callable[[], object]):
+    """``compute()`` once per ``key`` within a run (``run_scope``); outside a run, every time. The
+    key must name everything the result depends on (units, dates); callers must not mutate it."""
+    store = _run_memo.get()
+    if store is None:
+        return compute()
+    if key not in store:
+        store[key] = compute()
+    return store[key]

@@ -29,7 +29,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from cloudbranch.core.metric_queries import flow, local_midnight, month_of
-from cloudbranch.core.metrics import FLOW, Metric, Period, register
+from cloudbranch.core.metrics import FLOW, Metric, Period, memo, register
 from cloudbranch.orgs.models import OrgUnit
 from cloudbranch.people.models import CommitteeMembership
 
@@ -62,6 +62,53 @@ register(
     )
 )
 
+
+def _attendance(units, start: datetime.date, end: datetime.date) -> dict[tuple[int, datetime.date], tuple[int, int]]:
+    """{(unit id, month start): (expected, present)} — ONE grouped query for both figures, shared by
+    the two metrics within a recompute run (``memo``)."""
+
+    def compute():
+        qs = _invitees().filter(
+            meeting__starts_at__gte=local_midnight(start),
+            meeting__starts_at__lt=local_midnight(end + datetime.timedelta(days=1)),
+        )
+        if units is not None:
+            qs = qs.filter(meeting__unit_id__in=list(units))
+        rows = (
+            qs.order_by()
+            .annotate(m=month_of("meeting__starts_at", aware=True))
+            .values("meeting__unit_id", "m")
+            .annotate(n=Count("pk"), p=Count("pk", filter=Q(status=AttendanceStatus.PRESENT)))
+            .values_list("meeting__unit_id", "m", "n", "p")
+        )
+        out: dict[tuple[int, datetime.date], tuple[int, int]] = {}
+        for uid, month, n, p in rows:
+            if uid is None or month is None:
+                continue
+            day = month.date() if isinstance(month, datetime.datetime) else month
+            key = (uid, day.replace(day=1))
+            old = out.get(key, (0, 0))
+            out[key] = (old[0] + n, old[1] + p)
+        return out
+
+    key_units = None if units is None else tuple(sorted(units))
+    return memo(("life.attendance", key_units, start, end), compute)
+
+
+def _attendance_metric(index: int):
+    def compute(units, period: Period) -> dict[int, Decimal]:
+        out: dict[int, Decimal] = defaultdict(Decimal)
+        for (uid, _month), pair in _attendance(units, period.start, period.end).items():
+            if pair[index]:
+                out[uid] += pair[index]
+        return dict(out)
+
+    def compute_months(units, start, end):
+        return {key: Decimal(pair[index]) for key, pair in _attendance(units, start, end).items() if pair[index]}
+
+    return {"compute": compute, "compute_months": compute_months}
+
+
 register(
     Metric(
         key="life.attendance_expected",
@@ -71,7 +118,7 @@ register(
         unit="人次",
         sources=INVITEE_SOURCES,
         description="期内已召开会议的参会人员人次（含请假），按会议开始时间计，归属会议的主办党组织。",
-        **flow(_invitees, unit="meeting__unit_id", day="meeting__starts_at", aware=True),
+        **_attendance_metric(0),
     )
 )
 
@@ -84,13 +131,7 @@ register(
         unit="人次",
         sources=INVITEE_SOURCES,
         description="期内已召开会议中签到出席的人次，按会议开始时间计，归属会议的主办党组织。",
-        **flow(
-            _invitees,
-            unit="meeting__unit_id",
-            day="meeting__starts_at",
-            aware=True,
-            value=lambda: Count("pk", filter=Q(status=AttendanceStatus.PRESENT)),
-        ),
+        **_attendance_metric(1),
     )
 )
 
@@ -106,7 +147,13 @@ def compliance_months(
     units, start: datetime.date, end: datetime.date
 ) -> dict[tuple[int, datetime.date], tuple[int, int]]:
     """{(unit id, month start): (required, met)} of the rule periods ending between ``start`` and
-    ``end`` (see the module docstring). Four queries (plus the rules once a minute)."""
+    ``end`` (see the module docstring). Four queries (plus the rules once a minute), once per
+    recompute run for both metrics (``memo``)."""
+    key_units = None if units is None else tuple(sorted(units))
+    return memo(("life.compliance", key_units, start, end), lambda: _compliance_months(units, start, end))
+
+
+def _compliance_months(units, start: datetime.date, end: datetime.date) -> dict:
     unit_ids = None if units is None else list(units)
     first = datetime.date(start.year, 1, 1)
     units_qs = OrgUnit.objects.all() if unit_ids is None else OrgUnit.objects.filter(pk__in=unit_ids)

@@ -108,3 +108,24 @@ def test_constant_queries(life, world):
                 metric.compute_months(None, D(2024, 1, 1), D(2025, 12, 31))
             assert len(ctx) == n, key
             make_meeting(unit=u1, created_by=world.users["admin"], status=MeetingStatus.HELD, starts_at=at(2025, 3, 3))
+
+
+def test_paired_figures_share_one_computation_within_a_run(life):
+    """Inside one recompute run, attendance expected/present share one grouped query, and compliance
+    required/met one evaluation; outside a run every call computes afresh."""
+    from cloudbranch.core.metrics import run_scope
+
+    ids = [u.pk for u in life]
+    start, end = D(2025, 1, 1), D(2025, 12, 31)
+    with run_scope():
+        with CaptureQueriesContext(connection) as first:
+            expected = get("life.attendance_expected").compute_months(ids, start, end)
+        with CaptureQueriesContext(connection) as second:
+            present = get("life.attendance_present").compute_months(ids, start, end)
+        with CaptureQueriesContext(connection) as third:
+            get("life.meetings_required").compute_months(ids, start, end)
+        with CaptureQueriesContext(connection) as fourth:
+            get("life.meetings_met").compute_months(ids, start, end)
+    assert len(first) == 1 and len(second) == 0
+    assert len(third) >= 1 and len(fourth) == 0
+    assert sum(expected.values()) == 4 and sum(present.values()) == 3
