@@ -372,8 +372,8 @@ def class_cancel(*, actor, class_id: int, reason: str) -> TrainingClass:
             target=training_class,
             changes={
                 "status": {"old": before, "new": ClassStatus.CANCELLED},
-                "reason": reason,
-                "notified": len(recipients),
+                "reason": {"new": reason},
+                "notified": {"new": len(recipients)},
             },
         )
         if recipients:

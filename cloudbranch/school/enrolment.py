@@ -503,10 +503,10 @@ def _own_enrolment(actor, enrolment_id) -> Enrolment:
 def withdraw_request(*, actor, enrolment_id: int, reason: str) -> Enrolment:
     """The student asks to leave. On the waiting list (no place held) it takes effect at once."""
     reason = (reason or "").strip()
-    if not reason:
-        raise DomainError("请填写退学原因。", errors=[{"field": "reason", "message": "请填写退学原因"}])
     with transaction.atomic():
         enrolment = _own_enrolment(actor, enrolment_id)
+        if not reason:
+            raise DomainError("请填写退学原因。", errors=[{"field": "reason", "message": "请填写退学原因"}])
         TrainingClass.objects.select_for_update().filter(pk=enrolment.training_class_id).first()
         enrolment = Enrolment.objects.select_related("training_class", "person").get(pk=enrolment.pk)
         if enrolment.training_class.status not in ENROLLABLE:
@@ -525,7 +525,7 @@ def withdraw_request(*, actor, enrolment_id: int, reason: str) -> Enrolment:
             actor=actor,
             action="school.enrolment.withdraw_request",
             target=enrolment,
-            changes={"status": {"old": before, "new": enrolment.status}, "reason": enrolment.withdraw_reason},
+            changes={"status": {"old": before, "new": enrolment.status}, "reason": {"new": enrolment.withdraw_reason}},
         )
         if enrolment.status == EnrolmentStatus.WITHDRAWAL_REQUESTED:
             tc = enrolment.training_class

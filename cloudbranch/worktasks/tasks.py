@@ -390,7 +390,7 @@ def task_cancel(*, actor, task_id, reason) -> AssignedTask:
             actor=actor,
             action="worktasks.assignedtask.cancel",
             target=task,
-            changes={**field_changes(before, task, fields=("status",)), "reason": reason},
+            changes={**field_changes(before, task, fields=("status",)), "reason": {"new": reason}},
         )
         targets = list(task.targets.select_related("unit"))
         if targets:
