@@ -9,10 +9,12 @@ root 某大学党委 (committee)
     └── branch_b1 (branch)
 """
 
+import copy
 import os
 from dataclasses import dataclass, field
 
 import pytest
+from django.db import transaction
 
 from cloudbranch.accounts.choices import Duty
 from cloudbranch.orgs.choices import UnitKind
@@ -35,8 +37,8 @@ class World:
     people: dict = field(default_factory=dict)
 
 
-@pytest.fixture
-def world(db) -> World:
+def build_world() -> World:
+    """The small university above, written to the database (the ``world`` fixture)."""
     root = make_unit(name="某大学党委", code="U")
     college_a = make_unit(parent=root, kind=UnitKind.SUB_COMMITTEE, name="计算机学院党委", code="CA")
     college_b = make_unit(parent=root, kind=UnitKind.SUB_COMMITTEE, name="数学学院党委", code="CB")
@@ -63,6 +65,30 @@ def world(db) -> World:
     w.people["a2_person"] = PersonFactory(unit=branch_a2, name="李二")
     w.people["b1_person"] = PersonFactory(unit=branch_b1, name="王三")
     return w
+
+
+@pytest.fixture
+def world(db) -> World:
+    return build_world()
+
+
+@pytest.fixture(scope="module")
+def _module_world(django_db_setup, django_db_blocker):
+    """``build_world()`` once per module (and xdist worker), in a transaction rolled back after it."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        w = build_world()
+        yield w
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def shared_world(_module_world, db) -> World:
+    """The same world as ``world``, built once per module: for many small tests (the permission
+    matrix, the API fuzzing) whose setup would otherwise be mostly the world. Each test still starts
+    from the world as built: it runs in a savepoint rolled back after it (what it writes goes away)
+    and gets its own copies of the objects (what it changes on them in memory goes away too).
+    A module opts in with ``@pytest.fixture def world(shared_world): return shared_world``."""
+    return copy.deepcopy(_module_world)
 
 
 @pytest.fixture

@@ -43,7 +43,18 @@ from cloudbranch.people import crypto, idcard
 from cloudbranch.people.choices import Category, CommitteePosition, PersonEventKind, PoliticalStatus
 from cloudbranch.people.models import CommitteeMembership, Person, PersonEvent
 
-from . import democracy_demo, development_demo, fees_demo, learning_demo, life, news_demo, service_demo
+from . import (
+    cockpit_demo,
+    democracy_demo,
+    development_demo,
+    fees_demo,
+    learning_demo,
+    life,
+    news_demo,
+    school_demo,
+    service_demo,
+    tasks_demo,
+)
 from .generator import ROOT_CODES, SCALES, Batch, ScaleParams, generate
 
 logger = logging.getLogger(__name__)
@@ -80,6 +91,9 @@ class SeedResult:
     news_skipped: bool = False  # no organization administrator account to publish them
     service: dict | None = None  # counts of the volunteering demo (posts, wishes, partnerships) written by this run
     democracy: dict | None = None  # counts of the democracy demo (elections, appraisals, awards) written by this run
+    school: dict | None = None  # counts of the Party school demo (classes, students, certificates) by this run
+    tasks: dict | None = None  # counts of the top-down tasks demo written by this run
+    cockpit: dict | None = None  # metrics recompute, assessment and warnings of this run (None: up to date)
     foreign_root: bool = False  # the root code is taken by a committee seed_demo did not create
 
 
@@ -110,6 +124,11 @@ def _life_now(today: datetime.date) -> datetime.datetime:
     if today == timezone.localdate():
         return timezone.now()
     return datetime.datetime.combine(today, datetime.time(12, 0), tzinfo=timezone.get_current_timezone())
+
+
+# The domain parts of the demo in the order ``seed`` runs them (``_seed_<part>``); the last one
+# recomputes the cockpit's figures from everything before it.
+PARTS = ("life", "fees", "development", "learning", "news", "service", "democracy", "school", "tasks", "cockpit")
 
 
 def _seed_part(root: OrgUnit, *, exists, run, seed: int, today: datetime.date, units: bool = True):
@@ -166,6 +185,24 @@ def _seed_democracy(root: OrgUnit, *, seed: int, today: datetime.date) -> tuple[
     )
 
 
+def _seed_school(root: OrgUnit, *, seed: int, today: datetime.date) -> tuple[dict | None, bool]:
+    """Party school classes of every kind with students in every state, unless some class exists.
+    Runs after development (candidates' training step) and learning (library resources, exams)."""
+    return _seed_part(root, exists=school_demo.has_school, run=school_demo.seed_school, seed=seed, today=today)
+
+
+def _seed_tasks(root: OrgUnit, *, seed: int, today: datetime.date) -> tuple[dict | None, bool]:
+    """Tasks issued by the organization department and a college, targets in every state, unless
+    some task exists under the root."""
+    return _seed_part(root, exists=tasks_demo.has_tasks, run=tasks_demo.seed_tasks, seed=seed, today=today)
+
+
+def _seed_cockpit(root: OrgUnit, *, seed: int, today: datetime.date) -> tuple[dict | None, bool]:
+    """The LAST step: the full metrics recompute when the store is older than the seed, then the
+    assessment (needs the figures) once, then the warnings refresh."""
+    return _seed_part(root, exists=cockpit_demo.up_to_date, run=cockpit_demo.seed_cockpit, seed=seed, today=today)
+
+
 def seed(
     *,
     scale: str = "demo",
@@ -198,6 +235,9 @@ def seed(
             news_counts, news_skipped = _seed_news(root, seed=event.get("seed", seed), today=today)
             service_counts, _ = _seed_service(root, seed=event.get("seed", seed), today=today)
             democracy_counts, _ = _seed_democracy(root, seed=event.get("seed", seed), today=today)
+            school_counts, _ = _seed_school(root, seed=event.get("seed", seed), today=today)
+            tasks_counts, _ = _seed_tasks(root, seed=event.get("seed", seed), today=today)
+            cockpit_counts, _ = _seed_cockpit(root, seed=event.get("seed", seed), today=today)  # keep last
             created = [a.username for a in accounts if a.created]
             if created:
                 sent = seed_notifications(root, created, province=_is_province(root))
@@ -228,6 +268,9 @@ def seed(
                 news_skipped=news_skipped,
                 service=service_counts,
                 democracy=democracy_counts,
+                school=school_counts,
+                tasks=tasks_counts,
+                cockpit=cockpit_counts,
             )
 
         writer = _Writer(now=timezone.now())
@@ -248,6 +291,9 @@ def seed(
         news_counts, news_skipped = _seed_news(root, seed=seed, today=today)
         service_counts, _ = _seed_service(root, seed=seed, today=today)
         democracy_counts, _ = _seed_democracy(root, seed=seed, today=today)
+        school_counts, _ = _seed_school(root, seed=seed, today=today)
+        tasks_counts, _ = _seed_tasks(root, seed=seed, today=today)
+        cockpit_counts, _ = _seed_cockpit(root, seed=seed, today=today)  # keep last: reads every part
     refresh_planner_statistics()
     return SeedResult(
         root=root,
@@ -268,6 +314,9 @@ def seed(
         news_skipped=news_skipped,
         service=service_counts,
         democracy=democracy_counts,
+        school=school_counts,
+        tasks=tasks_counts,
+        cockpit=cockpit_counts,
     )
 
 

@@ -26,6 +26,12 @@ else:
 
 
 @pytest.fixture
+def world(shared_world):
+    """Built once per module (see ``shared_world``): each operation still starts from the world as built."""
+    return shared_world
+
+
+@pytest.fixture
 def admin_token(world):
     _, clear = api_token_create(actor=world.users["admin"], name="schemathesis")
     return clear

@@ -33,6 +33,8 @@ from cloudbranch.voting.models import (
     VoteMark,
 )
 
+from .parts import keep_only
+
 PARAMS = ScaleParams(universities=1, colleges=3, branches=12, people=500)
 TODAY = datetime.date(2026, 11, 26)
 allow_accounts = override_settings(DEBUG=True, DEMO_PASSWORD="demo12345")
@@ -40,8 +42,7 @@ MODELS = (Election, Ballot, VoteMark, Appraisal, AppraisalEntry, AppraisalRating
 
 
 def _skip_others(m):
-    for part in ("_seed_fees", "_seed_development", "_seed_learning", "_seed_news", "_seed_service", "_seed_life"):
-        m.setattr(seeding, part, lambda root, **kw: (None, False))
+    keep_only(m, "democracy")
 
 
 @pytest.fixture(autouse=True)

@@ -46,6 +46,8 @@ from cloudbranch.orgs.models import OrgUnit
 from cloudbranch.people.models import Person
 from cloudbranch.points.models import PointEvent, PointRule, PointTally
 
+from .parts import keep_only
+
 PARAMS = ScaleParams(universities=1, colleges=4, branches=16, people=900)
 SMALL = ScaleParams(universities=1, colleges=2, branches=6, people=300)
 TODAY = datetime.date(2026, 11, 26)  # a Thursday
@@ -65,10 +67,9 @@ ACTIONS = (
 
 @pytest.fixture(autouse=True)
 def _no_dues_or_development(monkeypatch):
-    """Dues and member development are tested elsewhere; the meetings stay (attendance earns points)."""
-    monkeypatch.setattr(seeding, "_seed_fees", lambda root, **kw: (None, False))
-    monkeypatch.setattr(seeding, "_seed_development", lambda root, **kw: (None, False))
-    monkeypatch.setattr(seeding, "_seed_news", lambda root, **kw: (None, False))  # tested in test_news_demo
+    """Only the meetings (attendance earns points) and learning are seeded here: the other parts are
+    tested in their own modules."""
+    keep_only(monkeypatch, "life", "learning")
 
 
 def seed(params=PARAMS, **kwargs):
@@ -85,9 +86,7 @@ def _seeded_once(django_db_setup, django_db_blocker):
     """One seed for the tests that only read it (rolled back after the class): seeding
     900 people with a year of meetings and learning takes a few seconds."""
     with django_db_blocker.unblock(), pytest.MonkeyPatch.context() as m:
-        m.setattr(seeding, "_seed_fees", lambda root, **kw: (None, False))
-        m.setattr(seeding, "_seed_development", lambda root, **kw: (None, False))
-        m.setattr(seeding, "_seed_news", lambda root, **kw: (None, False))
+        keep_only(m, "life", "learning")
         with transaction.atomic():
             result = seed()
             yield result

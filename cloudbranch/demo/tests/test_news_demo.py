@@ -29,6 +29,8 @@ from cloudbranch.news.visibility import audience_q
 from cloudbranch.people.models import Person
 from cloudbranch.points.models import PointEvent, PointTally
 
+from .parts import keep_only
+
 PARAMS = ScaleParams(universities=1, colleges=3, branches=12, people=500)
 TODAY = datetime.date(2026, 11, 26)
 allow_accounts = override_settings(DEBUG=True, DEMO_PASSWORD="demo12345")
@@ -37,8 +39,7 @@ MODELS = (Article, ArticleReview, ReadReceipt, Post, PostPhoto, PostLike, Commen
 
 def _skip_others(m):
     """Dues, development and learning are tested elsewhere; the meetings stay (posts tell about them)."""
-    for part in ("_seed_fees", "_seed_development", "_seed_learning"):
-        m.setattr(seeding, part, lambda root, **kw: (None, False))
+    keep_only(m, "life", "news")
 
 
 @pytest.fixture(scope="module")

@@ -28,22 +28,15 @@ from cloudbranch.school.models import (
     TrainingClass,
 )
 
+from .parts import keep_only
+
 PARAMS = ScaleParams(universities=1, colleges=3, branches=12, people=900)
 allow_accounts = override_settings(DEBUG=True, DEMO_PASSWORD="demo12345")
 MODELS = (TrainingClass, ClassSession, Enrolment, HourEntry, Submission, Certificate, Evaluation)
 
 
 def _skip_others(m):
-    for part in (
-        "_seed_life",
-        "_seed_fees",
-        "_seed_news",
-        "_seed_service",
-        "_seed_democracy",
-        "_seed_tasks",
-        "_seed_cockpit",
-    ):
-        m.setattr(seeding, part, lambda root, **kw: (None, False), raising=False)
+    keep_only(m, "development", "learning", "school")
 
 
 @pytest.fixture(scope="module")

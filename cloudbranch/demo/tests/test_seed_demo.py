@@ -6,7 +6,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext, override_settings
 
 from cloudbranch.accounts.choices import Duty
@@ -21,6 +21,8 @@ from cloudbranch.people.choices import PersonEventKind, PoliticalStatus
 from cloudbranch.people.models import CommitteeMembership, Person, PersonEvent
 from cloudbranch.people.selectors import unit_warnings
 from cloudbranch.people.validation import check_person
+
+from .parts import keep_only
 
 SMALL = ["--scale", "demo", "--people", "400", "--branches", "16", "--colleges", "4"]
 TODAY = datetime.date(2026, 11, 26)
@@ -155,35 +157,103 @@ def test_province_has_universities_under_a_province_committee():
 # --- the command ------------------------------------------------------------------------------------
 
 
-@pytest.mark.django_db
-@allow_accounts
-def test_seed_writes_tree_people_and_is_idempotent():
-    out, _ = run(*SMALL)
-    assert "已生成" in out and "secretary1" in out and "demo12345" in out
-    root = OrgUnit.objects.get(code="U")
-    assert root.parent_id is None and root.path == f"/{root.pk}/"
-    for unit in OrgUnit.objects.select_related("parent"):
-        expected = f"{unit.parent.path}{unit.pk}/" if unit.parent else f"/{unit.pk}/"
-        assert unit.path == expected and unit.depth == expected.count("/") - 2
-    assert Person.objects.count() == 400
-    assert PersonEvent.objects.filter(kind=PersonEventKind.CREATED).count() == 400
-    assert UnitEvent.objects.count() == OrgUnit.objects.count()
-    assert CommitteeMembership.objects.exists()
-    audit = AuditEvent.objects.get(action="demo.seed")
-    assert audit.changes["people"] == 400 and audit.changes["units"] == OrgUnit.objects.count()
-    for person in Person.objects.all():
-        assert check_person(person_data(person)) == [], person
+@pytest.fixture(autouse=True)
+def _tree_and_people_only(monkeypatch):
+    """The tree, the people and the accounts: the domain parts are tested in their own modules."""
+    keep_only(monkeypatch)
 
-    warnings = unit_warnings(list(OrgUnit.objects.all()))
-    codes = {w.code for ws in warnings.values() for w in ws}
-    assert {"too_many", "term_expiring"} <= codes
 
-    before = counts()
-    with CaptureQueriesContext(connection) as ctx:
-        out, _ = run(*SMALL)
-    assert "已存在" in out
-    assert counts() == before
-    assert len(ctx.captured_queries) < 60
+@pytest.fixture(scope="class")
+def _seeded_by_the_command(django_db_setup, django_db_blocker):
+    """One ``seed_demo`` run (seed 1, accounts allowed) for the tests that read what it wrote; rolled
+    back after the class, and each test runs in a savepoint of its own (the second run of the
+    idempotency check cannot leak). Returns the first run's output. The tree, the people and the
+    accounts are what this module checks; the domain parts are tested in their own modules."""
+    with django_db_blocker.unblock(), pytest.MonkeyPatch.context() as m, transaction.atomic():
+        keep_only(m)
+        with allow_accounts:
+            out, _ = run(*SMALL)
+        yield out
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def first_run(_seeded_by_the_command, db) -> str:
+    return _seeded_by_the_command
+
+
+class TestOneRun:
+    @allow_accounts
+    def test_seed_writes_tree_people_and_is_idempotent(self, first_run):
+        out = first_run
+        assert "已生成" in out and "secretary1" in out and "demo12345" in out
+        root = OrgUnit.objects.get(code="U")
+        assert root.parent_id is None and root.path == f"/{root.pk}/"
+        for unit in OrgUnit.objects.select_related("parent"):
+            expected = f"{unit.parent.path}{unit.pk}/" if unit.parent else f"/{unit.pk}/"
+            assert unit.path == expected and unit.depth == expected.count("/") - 2
+        assert Person.objects.count() == 400
+        assert PersonEvent.objects.filter(kind=PersonEventKind.CREATED).count() == 400
+        assert UnitEvent.objects.count() == OrgUnit.objects.count()
+        assert CommitteeMembership.objects.exists()
+        audit = AuditEvent.objects.get(action="demo.seed")
+        assert audit.changes["people"] == 400 and audit.changes["units"] == OrgUnit.objects.count()
+        for person in Person.objects.all():
+            assert check_person(person_data(person)) == [], person
+
+        warnings = unit_warnings(list(OrgUnit.objects.all()))
+        codes = {w.code for ws in warnings.values() for w in ws}
+        assert {"too_many", "term_expiring"} <= codes
+
+        before = counts()
+        with CaptureQueriesContext(connection) as ctx:
+            out, _ = run(*SMALL)
+        assert "已存在" in out
+        assert counts() == before
+        assert len(ctx.captured_queries) < 60
+
+    @allow_accounts
+    def test_demo_accounts_and_roles(self, first_run):
+        User = get_user_model()
+        users = {u.username: u for u in User.objects.all()}
+        assert set(users) == {
+            "admin",
+            "sysadmin",
+            "secadmin",
+            "auditor",
+            "college1",
+            "secretary1",
+            "secretary2",
+            "member1",
+            "collector1",
+            "activist1",
+        }
+        assert all(u.check_password("demo12345") for u in users.values())
+
+        def roles(username):
+            return {(ra.role, ra.unit.code) for ra in RoleAssignment.objects.active().filter(user=users[username])}
+
+        assert roles("admin") == {(Role.ORG_ADMIN, "U")}
+        assert users["admin"].display_name == "组织部管理员"
+        for name, duty in (("sysadmin", Duty.SYSTEM), ("secadmin", Duty.SECURITY), ("auditor", Duty.AUDIT)):
+            assert users[name].duty == duty and roles(name) == set()
+        s1 = RoleAssignment.objects.get(user=users["secretary1"]).unit
+        s2 = RoleAssignment.objects.get(user=users["secretary2"]).unit
+        assert s1 != s2 and s1.parent_id == s2.parent_id and s1.kind == s2.kind == UnitKind.BRANCH
+        assert roles("secretary1") == {(Role.BRANCH_SECRETARY, s1.code)}
+        assert roles("secretary2") == {(Role.BRANCH_SECRETARY, s2.code)}
+        assert roles("college1") == {(Role.COMMITTEE_SECRETARY, s1.parent.code)}
+        assert roles("member1") == {(Role.MEMBER, s1.code)}
+        assert roles("collector1") == {(Role.FEE_COLLECTOR, s1.code)}
+        assert roles("activist1") == {(Role.APPLICANT, s1.code)}
+        for name, unit in (("secretary1", s1), ("secretary2", s2), ("member1", s1), ("collector1", s1)):
+            person = Person.objects.get(user=users[name])
+            assert person.unit_id == unit.pk and person.political_status == PoliticalStatus.FULL
+            assert users[name].display_name == person.name
+        assert Person.objects.get(user=users["college1"]).unit.path.startswith(s1.parent.path)
+        assert Notification.objects.filter(recipient=users["secretary1"], read_at__isnull=True).count() >= 2
+        # secretary1's branch shows a warning: its committee's term ends within 60 days.
+        assert any(w.code == "term_expiring" for w in unit_warnings([s1]).get(s1.pk, []))
 
 
 @pytest.mark.django_db
@@ -196,52 +266,6 @@ def test_database_matches_the_generated_plan():
     assert [(p.name, p.unit, p.id_number) for p in planned] == [
         (p.name, p.unit.code, p.reveal_id_number()) for p in stored
     ]
-
-
-@pytest.mark.django_db
-@allow_accounts
-def test_demo_accounts_and_roles():
-    run(*SMALL)
-    User = get_user_model()
-    users = {u.username: u for u in User.objects.all()}
-    assert set(users) == {
-        "admin",
-        "sysadmin",
-        "secadmin",
-        "auditor",
-        "college1",
-        "secretary1",
-        "secretary2",
-        "member1",
-        "collector1",
-        "activist1",
-    }
-    assert all(u.check_password("demo12345") for u in users.values())
-
-    def roles(username):
-        return {(ra.role, ra.unit.code) for ra in RoleAssignment.objects.active().filter(user=users[username])}
-
-    assert roles("admin") == {(Role.ORG_ADMIN, "U")}
-    assert users["admin"].display_name == "组织部管理员"
-    for name, duty in (("sysadmin", Duty.SYSTEM), ("secadmin", Duty.SECURITY), ("auditor", Duty.AUDIT)):
-        assert users[name].duty == duty and roles(name) == set()
-    s1 = RoleAssignment.objects.get(user=users["secretary1"]).unit
-    s2 = RoleAssignment.objects.get(user=users["secretary2"]).unit
-    assert s1 != s2 and s1.parent_id == s2.parent_id and s1.kind == s2.kind == UnitKind.BRANCH
-    assert roles("secretary1") == {(Role.BRANCH_SECRETARY, s1.code)}
-    assert roles("secretary2") == {(Role.BRANCH_SECRETARY, s2.code)}
-    assert roles("college1") == {(Role.COMMITTEE_SECRETARY, s1.parent.code)}
-    assert roles("member1") == {(Role.MEMBER, s1.code)}
-    assert roles("collector1") == {(Role.FEE_COLLECTOR, s1.code)}
-    assert roles("activist1") == {(Role.APPLICANT, s1.code)}
-    for name, unit in (("secretary1", s1), ("secretary2", s2), ("member1", s1), ("collector1", s1)):
-        person = Person.objects.get(user=users[name])
-        assert person.unit_id == unit.pk and person.political_status == PoliticalStatus.FULL
-        assert users[name].display_name == person.name
-    assert Person.objects.get(user=users["college1"]).unit.path.startswith(s1.parent.path)
-    assert Notification.objects.filter(recipient=users["secretary1"], read_at__isnull=True).count() >= 2
-    # secretary1's branch shows a warning: its committee's term ends within 60 days.
-    assert any(w.code == "term_expiring" for w in unit_warnings([s1]).get(s1.pk, []))
 
 
 @pytest.mark.django_db
