@@ -122,3 +122,115 @@ def democracy_objects(world) -> dict:
         **{f"voting:{n}": (nomination.pk,) for n in nomination_names},
         "voting:objection_handle": (objection.pk,),
     }
+
+
+def school_objects(world) -> dict:
+    """A running activists' class of the university (admin runs it and is its head teacher) with an
+    offline session, an assignment, and member1 enrolled with one hour entry, a graded submission
+    and a certificate: secretary1 follows member1 (school.view_enrolment over branch_a1),
+    secretary2 sees nothing of it."""
+    from django.core.files.base import ContentFile
+
+    from cloudbranch.school.models import HourEntry
+    from cloudbranch.school.tests.factories import (
+        make_assignment,
+        make_certificate,
+        make_enrolment,
+        make_running_class,
+        make_session,
+        make_submission,
+    )
+
+    admin = world.users["admin"]
+    tc = make_running_class(world.root, head_teacher=admin, created_by=admin)
+    session = make_session(tc)
+    enrolment = make_enrolment(tc, world.people["member1"])
+    HourEntry.objects.create(enrolment=enrolment, content_key=f"session:{session.pk}", source="offline", hours=2)
+    assignment = make_assignment(tc)
+    submission = make_submission(assignment, enrolment, status="submitted", score=None)
+    submission.file.save("心得.pdf", ContentFile(b"%PDF-1.4"))
+    certificate = make_certificate(enrolment)
+    by_class = (
+        "class",
+        "class_edit",
+        "class_advance",
+        "session_create",
+        "roster",
+        "enrol_rule",
+        "enrol_list",
+        "enrol_add",
+        "assignments",
+        "assignment_create",
+        "results",
+        "class_finalize",
+        "class_stats",
+        "class_comments",
+    )
+    by_session = (
+        "session_edit",
+        "session_delete",
+        "course_items",
+        "session",
+        "checkin_screen",
+        "checkin_qr",
+        "attendance",
+        "evaluate",
+    )
+    by_enrolment = ("withdraw_request", "withdraw_decide", "hours", "hours_credit")
+    return {
+        **{f"school:{n}": (tc.pk,) for n in by_class},
+        **{f"school:{n}": (session.pk,) for n in by_session},
+        **{f"school:{n}": (enrolment.pk,) for n in by_enrolment},
+        "school:assignment": (assignment.pk,),
+        "school:submission_grade": (submission.pk,),
+        "school:submission_file": (submission.pk,),
+        **{f"school:{n}": (certificate.pk,) for n in ("certificate", "certificate_pdf", "certificate_revoke")},
+        "school:verify": (certificate.code,),
+    }
+
+
+def tasks_objects(world) -> dict:
+    """A task of the university issued to branch_a1 with an attachment; branch_a1's target has a
+    completion report with an evidence file (submitted, waiting for review)."""
+    from cloudbranch.worktasks import tasks
+    from cloudbranch.worktasks.tests.factories import issue_task, pdf_file, target_of
+
+    task = issue_task(world.users["admin"], world.root, [world.branch_a1], files=[pdf_file()])
+    target = target_of(task, world.branch_a1)
+    tasks.target_submit(
+        actor=world.users["secretary1"], target_id=target.pk, text="已按要求完成。", files=[pdf_file("报送.pdf")]
+    )
+    evidence = target.reports.get().evidence.get()
+    by_task = ("task", "task_edit", "task_issue", "task_cancel", "task_close", "task_export")
+    by_target = ("target", "target_assign", "target_report", "target_submit", "target_review")
+    return {
+        **{f"worktasks:{n}": (task.pk,) for n in by_task},
+        **{f"worktasks:{n}": (target.pk,) for n in by_target},
+        "worktasks:attachment": (task.attachments.get().pk,),
+        "worktasks:evidence": (evidence.pk,),
+    }
+
+
+def assessment_objects(world) -> dict:
+    """The university's assessment set of branches in draft with one indicator."""
+    from cloudbranch.assessment import services
+    from cloudbranch.assessment.models import Score
+
+    admin = world.users["admin"]
+    year = timezone.localdate().year
+    s = services.set_create(
+        actor=admin, unit_id=world.root.pk, title="年度支部考核", year=year, period_kind="Y", quarter=None,
+        unit_kinds=["branch"], template="empty",
+    )  # fmt: skip
+    indicator = services.indicator_add(
+        actor=admin, set_id=s.pk, name="人工评价", metric_key="", rule="manual", params={}, max_score=5
+    )
+    services.set_advance(actor=admin, set_id=s.pk, action="start")
+    score = Score.objects.get(indicator=indicator, unit=world.branch_a1)
+    by_set = ("set", "set_copy", "set_advance", "indicator_add", "scores", "ranking", "export")
+    return {
+        **{f"assessment:{n}": (s.pk,) for n in by_set},
+        **{f"assessment:{n}": (indicator.pk,) for n in ("indicator_edit", "indicator_delete")},
+        "assessment:score_cell": (score.pk,),
+        "assessment:unit_detail": (s.pk, world.branch_a1.pk),
+    }

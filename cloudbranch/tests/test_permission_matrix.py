@@ -3,8 +3,8 @@
 The objects live in branch_a1 (secretary1's branch). secretary2 holds the same role on the
 sibling branch a2, so anything of a1 must be *not found* (404) for him, never "forbidden":
 nobody learns what exists outside their subtrees. Visible but not allowed is 403. The three
-platform duties see no Party data at all. Each case runs on a fresh world, so a POST in one
-case cannot change what another sees.
+platform duties see no Party data at all. Each case runs on a fresh world (built once, rolled back
+to after every case), so a POST in one case cannot change what another sees.
 """
 
 import pytest
@@ -15,6 +15,7 @@ from cloudbranch.notifications.models import Notification
 from cloudbranch.notifications.services import notify
 from cloudbranch.orgs.models import RoleAssignment
 from cloudbranch.people.models import ImportJob
+from cloudbranch.tests import matrix_service
 
 ROLES = ("anonymous", "member1", "secretary1", "secretary2", "admin", "sysadmin", "secadmin", "auditor")
 
@@ -319,6 +320,178 @@ MATRIX = {
     ("POST", "development:transfer_cancel"): (302, 404, 302, 404, 403, 404, 404, 404),
     ("POST", "development:transfer_decide"): (302, 404, 422, 404, 422, 404, 404, 404),
     ("POST", "development:transfer_receipt"): (302, 404, 422, 404, 422, 404, 404, 404),
+    # Service and democracy (matrix_service.py builds the objects): an open service post of
+    # branch_a1 with a shift member1 signed up to, an open micro-wish, a partnership; a committee
+    # election of branch_a1 with a round open (member1 votes), this year's appraisal, the
+    # university's award round with branch_a1's nomination of member1 and an objection.
+    ("GET", "volunteering:activity_add"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("GET", "volunteering:agreement_file"): (302, 404, 404, 404, 404, 404, 404, 404),
+    ("GET", "volunteering:checkin"): (302, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "volunteering:checkin_qr"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("GET", "volunteering:checkin_screen"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("POST", "volunteering:hours_confirm"): (302, 404, 422, 404, 422, 404, 404, 404),
+    ("POST", "volunteering:hours_confirm_bulk"): (302, 404, 302, 404, 302, 404, 404, 404),
+    ("GET", "volunteering:my_service"): (302, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "volunteering:partner_create"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "volunteering:partner_edit"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("GET", "volunteering:partners"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "volunteering:partnership"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("GET", "volunteering:partnership_create"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "volunteering:partnership_edit"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("POST", "volunteering:partnership_end"): (302, 404, 302, 404, 302, 404, 404, 404),
+    ("GET", "volunteering:partnerships"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "volunteering:post"): (302, 200, 200, 404, 200, 404, 404, 404),
+    ("POST", "volunteering:post_close"): (302, 404, 302, 404, 302, 404, 404, 404),
+    ("GET", "volunteering:post_create"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "volunteering:post_edit"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("POST", "volunteering:post_invite"): (302, 404, 422, 404, 422, 404, 404, 404),
+    ("GET", "volunteering:post_match"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("POST", "volunteering:post_publish"): (302, 404, 409, 404, 409, 404, 404, 404),
+    ("GET", "volunteering:posts"): (302, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "volunteering:profile"): (302, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "volunteering:recommend"): (302, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "volunteering:shift_add"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("POST", "volunteering:shift_cancel"): (302, 404, 422, 404, 422, 404, 404, 404),
+    ("GET", "volunteering:shift_roster"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("POST", "volunteering:signup"): (302, 409, 422, 404, 422, 404, 404, 404),
+    ("POST", "volunteering:signup_absent"): (302, 404, 422, 404, 422, 404, 404, 404),
+    ("POST", "volunteering:signup_cancel"): (302, 302, 404, 404, 404, 404, 404, 404),
+    ("POST", "volunteering:signup_manual"): (302, 404, 422, 404, 422, 404, 404, 404),
+    ("POST", "volunteering:signup_rate"): (302, 422, 422, 422, 422, 422, 422, 422),
+    ("POST", "volunteering:signup_rate_volunteer"): (302, 404, 422, 404, 422, 404, 404, 404),
+    ("GET", "volunteering:stats"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "volunteering:stats_export"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "volunteering:summary"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("GET", "volunteering:wish"): (302, 200, 200, 404, 200, 404, 404, 404),
+    ("POST", "volunteering:wish_claim"): (302, 302, 403, 404, 403, 404, 404, 404),
+    ("POST", "volunteering:wish_confirm"): (302, 403, 409, 404, 409, 404, 404, 404),
+    ("GET", "volunteering:wish_create"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "volunteering:wish_edit"): (302, 403, 200, 404, 200, 404, 404, 404),
+    ("POST", "volunteering:wish_fulfil"): (302, 409, 409, 404, 409, 404, 404, 404),
+    ("GET", "volunteering:wish_photo"): (302, 404, 404, 404, 404, 404, 404, 404),
+    ("POST", "volunteering:wish_release"): (302, 409, 409, 404, 409, 404, 404, 404),
+    ("POST", "volunteering:wish_send_back"): (302, 403, 422, 404, 422, 404, 404, 404),
+    ("POST", "volunteering:wish_withdraw"): (302, 403, 422, 404, 422, 404, 404, 404),
+    ("GET", "volunteering:wishes"): (302, 200, 200, 200, 200, 403, 403, 403),
+    ("GET", "voting:appraisal"): (302, 302, 200, 404, 200, 404, 404, 404),
+    ("POST", "voting:appraisal_advance"): (302, 404, 422, 404, 422, 404, 404, 404),
+    ("GET", "voting:appraisal_create"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "voting:appraisal_export"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("POST", "voting:appraisal_remind"): (302, 404, 302, 404, 302, 404, 404, 404),
+    ("GET", "voting:appraisals"): (302, 200, 200, 200, 200, 200, 200, 200),
+    ("POST", "voting:award_advance"): (302, 404, 403, 403, 409, 404, 404, 404),
+    ("POST", "voting:award_finalize"): (302, 404, 403, 403, 409, 404, 404, 404),
+    ("GET", "voting:award_list"): (302, 404, 404, 404, 404, 404, 404, 404),
+    ("GET", "voting:award_notice"): (302, 404, 404, 404, 404, 404, 404, 404),
+    ("GET", "voting:award_round"): (302, 404, 200, 200, 200, 404, 404, 404),
+    ("GET", "voting:award_round_create"): (302, 403, 403, 403, 200, 403, 403, 403),
+    ("GET", "voting:award_vote"): (302, 404, 403, 403, 200, 404, 404, 404),
+    ("GET", "voting:awards"): (302, 200, 200, 200, 200, 200, 200, 200),
+    ("POST", "voting:ballot"): (302, 200, 200, 404, 200, 404, 404, 404),
+    ("GET", "voting:candidates"): (302, 403, 200, 404, 200, 404, 404, 404),
+    ("GET", "voting:decision"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("GET", "voting:election"): (302, 200, 200, 404, 200, 404, 404, 404),
+    ("POST", "voting:election_cancel"): (302, 403, 302, 404, 302, 404, 404, 404),
+    ("GET", "voting:election_create"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "voting:election_edit"): (302, 403, 200, 404, 200, 404, 404, 404),
+    ("GET", "voting:elections"): (302, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "voting:handling"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("GET", "voting:nomination"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("GET", "voting:nomination_create"): (302, 404, 200, 200, 200, 404, 404, 404),
+    ("POST", "voting:nomination_review"): (302, 404, 422, 404, 422, 404, 404, 404),
+    ("POST", "voting:nomination_withdraw"): (302, 404, 302, 404, 302, 404, 404, 404),
+    ("POST", "voting:objection_add"): (302, 404, 404, 404, 404, 404, 404, 404),
+    ("POST", "voting:objection_handle"): (302, 404, 422, 422, 422, 404, 404, 404),
+    ("GET", "voting:paper_ballot"): (302, 403, 200, 404, 200, 404, 404, 404),
+    ("GET", "voting:proposal"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("POST", "voting:rate"): (302, 302, 404, 404, 404, 404, 404, 404),
+    ("GET", "voting:result"): (302, 302, 200, 404, 200, 404, 404, 404),
+    ("POST", "voting:result_approve"): (302, 403, 403, 404, 302, 404, 404, 404),
+    ("POST", "voting:result_report"): (302, 403, 302, 404, 302, 404, 404, 404),
+    ("GET", "voting:roll"): (302, 403, 200, 404, 200, 404, 404, 404),
+    ("POST", "voting:roll_freeze"): (302, 403, 302, 404, 302, 404, 404, 404),
+    ("POST", "voting:round_close"): (302, 403, 302, 404, 302, 404, 404, 404),
+    ("POST", "voting:round_open"): (302, 403, 302, 404, 302, 404, 404, 404),
+    ("GET", "voting:self_assessment"): (302, 200, 404, 404, 404, 404, 404, 404),
+    ("POST", "voting:voter_checkin"): (302, 302, 403, 404, 403, 404, 404, 404),
+    # The Party school: a running class of the university (admin is its head teacher) with member1
+    # enrolled; secretary1 follows member1 (school.view_enrolment), secretary2 sees nothing of it.
+    # Tasks: a task of the university to branch_a1, submitted with evidence. Assessment: the
+    # university's set of branches in scoring. Cockpit: pages for the user's own scope.
+    ("GET", "school:assignment"): (302, 200, 404, 404, 200, 404, 404, 404),
+    ("GET", "school:assignment_create"): (302, 403, 403, 404, 200, 404, 404, 404),
+    ("GET", "school:assignments"): (302, 200, 403, 404, 200, 404, 404, 404),
+    ("GET", "school:attendance"): (302, 403, 403, 404, 200, 404, 404, 404),
+    ("GET", "school:certificate"): (302, 200, 200, 404, 200, 404, 404, 404),
+    ("GET", "school:certificate_pdf"): (302, 200, 200, 404, 200, 404, 404, 404),
+    ("POST", "school:certificate_revoke"): (302, 403, 403, 404, 422, 404, 404, 404),
+    ("GET", "school:checkin"): (302, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "school:checkin_qr"): (302, 403, 403, 404, 200, 404, 404, 404),
+    ("GET", "school:checkin_screen"): (302, 403, 403, 404, 200, 404, 404, 404),
+    ("GET", "school:class"): (302, 200, 200, 404, 200, 404, 404, 404),
+    ("POST", "school:class_advance"): (302, 403, 403, 404, 409, 404, 404, 404),
+    ("GET", "school:class_comments"): (302, 403, 403, 404, 200, 404, 404, 404),
+    ("GET", "school:class_create"): (302, 403, 403, 403, 200, 403, 403, 403),
+    ("GET", "school:class_edit"): (302, 403, 403, 404, 200, 404, 404, 404),
+    ("POST", "school:class_finalize"): (302, 403, 403, 404, 302, 404, 404, 404),
+    ("GET", "school:class_stats"): (302, 403, 403, 404, 200, 404, 404, 404),
+    ("GET", "school:classes"): (302, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "school:course_items"): (302, 403, 403, 404, 200, 404, 404, 404),
+    ("POST", "school:enrol_add"): (302, 403, 403, 404, 302, 404, 404, 404),
+    ("GET", "school:enrol_list"): (302, 403, 403, 404, 200, 404, 404, 404),
+    ("GET", "school:enrol_rule"): (302, 403, 403, 404, 200, 404, 404, 404),
+    ("GET", "school:enrol_template"): (302, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "school:evaluate"): (302, 200, 403, 404, 403, 404, 404, 404),
+    ("GET", "school:hours"): (302, 200, 200, 404, 200, 404, 404, 404),
+    ("POST", "school:hours_credit"): (302, 403, 403, 404, 409, 404, 404, 404),
+    ("GET", "school:my"): (302, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "school:results"): (302, 200, 200, 404, 200, 404, 404, 404),
+    ("GET", "school:roster"): (302, 200, 200, 404, 200, 404, 404, 404),
+    ("GET", "school:session"): (302, 200, 200, 404, 200, 404, 404, 404),
+    ("GET", "school:session_create"): (302, 403, 403, 404, 200, 404, 404, 404),
+    ("POST", "school:session_delete"): (302, 403, 403, 404, 302, 404, 404, 404),
+    ("GET", "school:session_edit"): (302, 403, 403, 404, 200, 404, 404, 404),
+    ("GET", "school:stats"): (302, 403, 403, 403, 200, 403, 403, 403),
+    ("GET", "school:stats_export"): (302, 403, 403, 403, 200, 403, 403, 403),
+    ("GET", "school:submission_file"): (302, 200, 404, 404, 200, 404, 404, 404),
+    ("POST", "school:submission_grade"): (302, 403, 404, 404, 302, 404, 404, 404),
+    ("GET", "school:verify"): (200, 200, 200, 200, 200, 200, 200, 200),
+    ("POST", "school:withdraw_decide"): (302, 403, 403, 404, 302, 404, 404, 404),
+    ("POST", "school:withdraw_request"): (302, 302, 404, 404, 404, 404, 404, 404),
+    ("GET", "worktasks:attachment"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("GET", "worktasks:board"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "worktasks:evidence"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("GET", "worktasks:issued"): (302, 403, 403, 403, 200, 403, 403, 403),
+    ("GET", "worktasks:stats"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "worktasks:target"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("POST", "worktasks:target_assign"): (302, 404, 409, 404, 409, 404, 404, 404),
+    ("POST", "worktasks:target_report"): (302, 404, 422, 404, 422, 404, 404, 404),
+    ("POST", "worktasks:target_review"): (302, 404, 403, 404, 422, 404, 404, 404),
+    ("POST", "worktasks:target_submit"): (302, 404, 422, 404, 422, 404, 404, 404),
+    ("GET", "worktasks:task"): (302, 404, 404, 404, 200, 404, 404, 404),
+    ("POST", "worktasks:task_cancel"): (302, 404, 404, 404, 422, 404, 404, 404),
+    ("POST", "worktasks:task_close"): (302, 404, 404, 404, 302, 404, 404, 404),
+    ("GET", "worktasks:task_create"): (302, 403, 403, 403, 200, 403, 403, 403),
+    ("GET", "worktasks:task_edit"): (302, 404, 404, 404, 409, 404, 404, 404),
+    ("GET", "worktasks:task_export"): (302, 404, 404, 404, 200, 404, 404, 404),
+    ("POST", "worktasks:task_issue"): (302, 404, 404, 404, 409, 404, 404, 404),
+    ("GET", "cockpit:dashboard"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "cockpit:dashboard_export"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("POST", "cockpit:warning_refresh"): (302, 403, 403, 403, 302, 403, 403, 403),
+    ("GET", "cockpit:warnings"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "assessment:export"): (302, 404, 404, 404, 200, 404, 404, 404),
+    ("GET", "assessment:indicator_add"): (302, 404, 404, 404, 200, 404, 404, 404),
+    ("POST", "assessment:indicator_delete"): (302, 404, 404, 404, 302, 404, 404, 404),
+    ("GET", "assessment:indicator_edit"): (302, 404, 404, 404, 200, 404, 404, 404),
+    ("GET", "assessment:ranking"): (302, 404, 404, 404, 200, 404, 404, 404),
+    ("GET", "assessment:score_cell"): (302, 404, 403, 404, 200, 404, 404, 404),
+    ("GET", "assessment:scores"): (302, 404, 404, 404, 200, 404, 404, 404),
+    ("GET", "assessment:set"): (302, 404, 404, 404, 200, 404, 404, 404),
+    ("POST", "assessment:set_advance"): (302, 404, 404, 404, 422, 404, 404, 404),
+    ("POST", "assessment:set_copy"): (302, 404, 404, 404, 302, 404, 404, 404),
+    ("GET", "assessment:set_create"): (302, 403, 403, 403, 200, 403, 403, 403),
+    ("GET", "assessment:sets"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "assessment:unit_detail"): (302, 404, 404, 404, 200, 404, 404, 404),
 }
 
 
@@ -752,6 +925,15 @@ def url_args(world, name: str) -> tuple:
         return learning_objects(w).get(name, ())
     if name.startswith(("news:", "public:")):
         return news_objects(w).get(name, ())
+    builder = {
+        "volunteering": matrix_service.service_objects,
+        "voting": matrix_service.democracy_objects,
+        "school": matrix_service.school_objects,
+        "worktasks": matrix_service.tasks_objects,
+        "assessment": matrix_service.assessment_objects,
+    }.get(name.split(":")[0])
+    if builder is not None:
+        return builder(w).get(name, ())
     return ()
 
 
@@ -774,6 +956,12 @@ QUERY = {
     "points:scores": "?unit={a1}",
     "points:scores_export": "?unit={a1}",
 }
+
+
+@pytest.fixture
+def world(shared_world):
+    """Built once per module (see ``shared_world``): each case still starts from the world as built."""
+    return shared_world
 
 
 @pytest.mark.parametrize(("method", "name", "role", "expected"), CASES)
