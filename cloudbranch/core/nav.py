@@ -24,7 +24,13 @@ class MenuEntry:
 
 
 #: Icons of the main menu's dropdown groups.
-GROUP_ICONS = {"学习": "bi-book", "宣传": "bi-megaphone", "服务": "bi-heart", "民主": "bi-check2-square", "数据": "bi-speedometer2"}
+GROUP_ICONS = {
+    "学习": "bi-book",
+    "宣传": "bi-megaphone",
+    "服务": "bi-heart",
+    "民主": "bi-check2-square",
+    "数据": "bi-speedometer2",
+}
 
 
 _entries: dict[str, MenuEntry] = {}
