@@ -132,7 +132,7 @@ class Seeder:
             unit=root, audience=Audience.SCHOOL, status=PublishStatus.PUBLISHED, published_at__lte=now
         )
         self.videos = list(resources.filter(kind=ResourceKind.VIDEO).exclude(file="").order_by("id")[:3])
-        self.articles = list(resources.filter(kind=ResourceKind.ARTICLE).order_by("min_seconds", "id")[:6])
+        self.articles = list(resources.filter(kind=ResourceKind.ARTICLE).order_by("min_seconds", "id")[:12])
 
     def user(self, name):
         return self.users.get(name) or self.creator
@@ -347,7 +347,7 @@ class Seeder:
         done = set(
             StudyProgress.objects.filter(person=me, completed_at__isnull=False).values_list("resource_id", flat=True)
         )
-        articles = sorted(self.articles[:4], key=lambda r: (r.pk in done, r.min_seconds, r.pk))
+        articles = sorted(self.articles, key=lambda r: (r.pk in done, r.min_seconds, r.pk))
         items = (self.videos[1:2] or self.videos[:1]) + articles[:2]
         course = self.online(tc, head, items)
         self.today_session = today_session

@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.db.models import Count
 from django.test.utils import override_settings
 from django.urls import reverse
@@ -24,26 +23,11 @@ from cloudbranch.notifications.choices import Category
 from cloudbranch.notifications.models import Notification
 from cloudbranch.orgs.choices import UnitKind
 
-from .parts import keep_only
+from .parts import module_seed
 
 PARAMS = ScaleParams(universities=1, colleges=3, branches=12, people=500)
 allow_accounts = override_settings(DEBUG=True, DEMO_PASSWORD="demo12345")
 KEPT = ("life", "fees", "development", "tasks", "cockpit")
-
-
-def _skip_others(m):
-    keep_only(m, *KEPT)
-
-
-@pytest.fixture(scope="module")
-def _media(tmp_path_factory):
-    return tmp_path_factory.mktemp("cockpit-media")
-
-
-@pytest.fixture(autouse=True)
-def _only_some(monkeypatch, settings, _media):
-    _skip_others(monkeypatch)
-    settings.MEDIA_ROOT = _media
 
 
 def seed():
@@ -51,19 +35,13 @@ def seed():
         return seeding.seed(scale="demo", seed=1, params=PARAMS)
 
 
-@pytest.fixture(scope="module")
-def _seeded_once(django_db_setup, django_db_blocker, _media):
-    with django_db_blocker.unblock(), pytest.MonkeyPatch.context() as m, override_settings(MEDIA_ROOT=_media):
-        _skip_others(m)
-        with transaction.atomic():
-            yield seed()
-            transaction.set_rollback(True)
+_media, _only_these_parts, _seed_of_the_module = module_seed(*KEPT, seed=seed, media="cockpit")
 
 
 @pytest.fixture
-def seeded(_seeded_once, db):
-    assert _seeded_once.created and _seeded_once.cockpit and _seeded_once.tasks
-    return _seeded_once
+def seeded(_seed_of_the_module, db):
+    assert _seed_of_the_module.created and _seed_of_the_module.cockpit and _seed_of_the_module.tasks
+    return _seed_of_the_module
 
 
 def user(name):

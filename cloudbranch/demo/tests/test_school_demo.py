@@ -5,7 +5,6 @@ development cases, certificates that verify, at a small scale (seeded once per m
 import datetime
 
 import pytest
-from django.db import transaction
 from django.test.utils import override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -28,26 +27,11 @@ from cloudbranch.school.models import (
     TrainingClass,
 )
 
-from .parts import keep_only
+from .parts import module_seed
 
 PARAMS = ScaleParams(universities=1, colleges=3, branches=12, people=900)
 allow_accounts = override_settings(DEBUG=True, DEMO_PASSWORD="demo12345")
 MODELS = (TrainingClass, ClassSession, Enrolment, HourEntry, Submission, Certificate, Evaluation)
-
-
-def _skip_others(m):
-    keep_only(m, "development", "learning", "school")
-
-
-@pytest.fixture(scope="module")
-def _media(tmp_path_factory):
-    return tmp_path_factory.mktemp("school-media")
-
-
-@pytest.fixture(autouse=True)
-def _only_school(monkeypatch, settings, _media):
-    _skip_others(monkeypatch)
-    settings.MEDIA_ROOT = _media
 
 
 def seed():
@@ -55,19 +39,15 @@ def seed():
         return seeding.seed(scale="demo", seed=1, params=PARAMS)
 
 
-@pytest.fixture(scope="module")
-def _seeded_once(django_db_setup, django_db_blocker, _media):
-    with django_db_blocker.unblock(), pytest.MonkeyPatch.context() as m, override_settings(MEDIA_ROOT=_media):
-        _skip_others(m)
-        with transaction.atomic():
-            yield seed()
-            transaction.set_rollback(True)
+_media, _only_these_parts, _seed_of_the_module = module_seed(
+    "development", "learning", "school", seed=seed, media="school"
+)
 
 
 @pytest.fixture
-def seeded(_seeded_once, db):
-    assert _seeded_once.created and _seeded_once.school
-    return _seeded_once
+def seeded(_seed_of_the_module, db):
+    assert _seed_of_the_module.created and _seed_of_the_module.school
+    return _seed_of_the_module
 
 
 def running_class():

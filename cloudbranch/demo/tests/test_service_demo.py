@@ -4,7 +4,6 @@ hours and ratings both ways, profiles, micro-wishes in every state, partnerships
 import datetime
 
 import pytest
-from django.db import transaction
 from django.test.utils import override_settings
 
 from cloudbranch.audit.models import AuditEvent
@@ -27,7 +26,7 @@ from cloudbranch.volunteering.models import (
     WishEvent,
 )
 
-from .parts import keep_only
+from .parts import module_seed
 
 PARAMS = ScaleParams(universities=1, colleges=3, branches=12, people=500)
 TODAY = datetime.date(2026, 11, 26)
@@ -35,39 +34,18 @@ allow_accounts = override_settings(DEBUG=True, DEMO_PASSWORD="demo12345")
 MODELS = (ServicePost, Shift, Signup, VolunteerProfile, Wish, WishEvent, Partner, Partnership, JointActivity)
 
 
-def _skip_others(m):
-    keep_only(m, "life", "news", "service")
-
-
-@pytest.fixture(scope="module")
-def _media(tmp_path_factory):
-    return tmp_path_factory.mktemp("service-media")
-
-
-@pytest.fixture(autouse=True)
-def _only_service(monkeypatch, settings, _media):
-    _skip_others(monkeypatch)
-    settings.MEDIA_ROOT = _media
-
-
 def seed():
     with allow_accounts:
         return seeding.seed(scale="demo", seed=1, params=PARAMS, today=TODAY)
 
 
-@pytest.fixture(scope="module")
-def _seeded_once(django_db_setup, django_db_blocker, _media):
-    with django_db_blocker.unblock(), pytest.MonkeyPatch.context() as m, override_settings(MEDIA_ROOT=_media):
-        _skip_others(m)
-        with transaction.atomic():
-            yield seed()
-            transaction.set_rollback(True)
+_media, _only_these_parts, _seed_of_the_module = module_seed("life", "news", "service", seed=seed, media="service")
 
 
 @pytest.fixture
-def seeded(_seeded_once, db):
-    assert _seeded_once.created and _seeded_once.service
-    return _seeded_once
+def seeded(_seed_of_the_module, db):
+    assert _seed_of_the_module.created and _seed_of_the_module.service
+    return _seed_of_the_module
 
 
 def units(seeded):

@@ -6,7 +6,6 @@ import datetime
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.test.utils import override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -20,26 +19,11 @@ from cloudbranch.people.models import Person
 from cloudbranch.worktasks.choices import OPEN_TARGET_STATUSES, ReportKind, ReviewDecision, TargetStatus, TaskStatus
 from cloudbranch.worktasks.models import AssignedTask, TaskEvidence, TaskReport, TaskReview, TaskTarget
 
-from .parts import keep_only
+from .parts import module_seed
 
 PARAMS = ScaleParams(universities=1, colleges=3, branches=12, people=500)
 allow_accounts = override_settings(DEBUG=True, DEMO_PASSWORD="demo12345")
 MODELS = (AssignedTask, TaskTarget, TaskReport, TaskEvidence, TaskReview)
-
-
-def _skip_others(m):
-    keep_only(m, "tasks")
-
-
-@pytest.fixture(scope="module")
-def _media(tmp_path_factory):
-    return tmp_path_factory.mktemp("tasks-media")
-
-
-@pytest.fixture(autouse=True)
-def _only_tasks(monkeypatch, settings, _media):
-    _skip_others(monkeypatch)
-    settings.MEDIA_ROOT = _media
 
 
 def seed():
@@ -47,19 +31,13 @@ def seed():
         return seeding.seed(scale="demo", seed=1, params=PARAMS)
 
 
-@pytest.fixture(scope="module")
-def _seeded_once(django_db_setup, django_db_blocker, _media):
-    with django_db_blocker.unblock(), pytest.MonkeyPatch.context() as m, override_settings(MEDIA_ROOT=_media):
-        _skip_others(m)
-        with transaction.atomic():
-            yield seed()
-            transaction.set_rollback(True)
+_media, _only_these_parts, _seed_of_the_module = module_seed("tasks", seed=seed, media="tasks")
 
 
 @pytest.fixture
-def seeded(_seeded_once, db):
-    assert _seeded_once.created and _seeded_once.tasks
-    return _seeded_once
+def seeded(_seed_of_the_module, db):
+    assert _seed_of_the_module.created and _seed_of_the_module.tasks
+    return _seed_of_the_module
 
 
 def units(seeded):
