@@ -14,6 +14,7 @@ from cloudbranch.core.schemas import READ_ERRORS, WRITE_ERRORS, ErrorOut, Object
 
 from . import attendance, hours
 from . import selectors_student as sel
+from .api_classes import EnrolmentClassFields
 
 router = Router(tags=["网上党校"])
 
@@ -85,17 +86,11 @@ class RowOut(Schema):
         return obj.checkin_note
 
 
-class MyClassOut(Schema):
+class MyClassOut(EnrolmentClassFields):
     enrolment_id: int
     class_id: int
-    class_title: str
-    class_kind: str
-    class_status: str
-    starts_on: datetime.date
-    ends_on: datetime.date
     status: str
     hours: Decimal
-    pass_hours: Decimal
 
     @staticmethod
     def resolve_enrolment_id(obj) -> int:
@@ -104,30 +99,6 @@ class MyClassOut(Schema):
     @staticmethod
     def resolve_class_id(obj) -> int:
         return obj.training_class_id
-
-    @staticmethod
-    def resolve_class_title(obj) -> str:
-        return obj.training_class.title
-
-    @staticmethod
-    def resolve_class_kind(obj) -> str:
-        return obj.training_class.kind
-
-    @staticmethod
-    def resolve_class_status(obj) -> str:
-        return obj.training_class.status
-
-    @staticmethod
-    def resolve_starts_on(obj):
-        return obj.training_class.starts_on
-
-    @staticmethod
-    def resolve_ends_on(obj):
-        return obj.training_class.ends_on
-
-    @staticmethod
-    def resolve_pass_hours(obj):
-        return obj.training_class.pass_hours
 
 
 class TodaySessionOut(Schema):

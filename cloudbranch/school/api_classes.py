@@ -196,18 +196,15 @@ class EnrolmentOut(Schema):
         return obj.person.unit.name
 
 
-class MyEnrolmentOut(Schema):
-    id: int
-    training_class_id: int
+class EnrolmentClassFields(Schema):
+    """The class of an enrolment, flattened (the student's lists of their classes)."""
+
     class_title: str
     class_kind: str
     class_status: str
     starts_on: datetime.date
     ends_on: datetime.date
     pass_hours: Decimal
-    status: str
-    hours: Decimal
-    exam_score: Decimal | None
 
     @staticmethod
     def resolve_class_title(obj) -> str:
@@ -232,6 +229,14 @@ class MyEnrolmentOut(Schema):
     @staticmethod
     def resolve_pass_hours(obj):
         return obj.training_class.pass_hours
+
+
+class MyEnrolmentOut(EnrolmentClassFields):
+    id: int
+    training_class_id: int
+    status: str
+    hours: Decimal
+    exam_score: Decimal | None
 
 
 class PlanPerson(Schema):
