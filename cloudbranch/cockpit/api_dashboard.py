@@ -3,8 +3,6 @@
 columns and rows, the last recompute). Access: ``cockpit.view_cockpit`` over the unit (404 outside
 scope, 403 when held nowhere)."""
 
-from __future__ import annotations
-
 import datetime
 
 from django.core.exceptions import PermissionDenied

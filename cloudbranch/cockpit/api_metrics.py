@@ -110,7 +110,7 @@ def _keys(raw: str) -> list[str]:
     return keys
 
 
-def _unit(request, unit_id: int) -> OrgUnit:
+def _unit(request, unit_id: ObjectId) -> OrgUnit:
     return access_by_id(request.auth, OrgUnit, unit_id, view=VIEW)
 
 

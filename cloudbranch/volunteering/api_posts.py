@@ -9,7 +9,7 @@ from django.http import Http404
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
-from cloudbranch.core.schemas import READ_ERRORS, WRITE_ERRORS
+from cloudbranch.core.schemas import READ_ERRORS, WRITE_ERRORS, ObjectId
 from cloudbranch.people.selectors import own_person
 
 from . import checkin, posts, selectors_posts, signups
@@ -263,7 +263,7 @@ def _visible(request, post_id: int) -> ServicePost:
 
 
 @router.get("/posts/{post_id}", response={200: PostDetailOut, **READ_ERRORS})
-def post_detail(request, post_id: int):
+def post_detail(request, post_id: ObjectId):
     post = _visible(request, post_id)
     rating = selectors_posts.post_rating(post)
     out = _post_out(post, shifts=list(_shifts_with_counts().filter(post=post)))
@@ -272,7 +272,7 @@ def post_detail(request, post_id: int):
 
 
 @router.put("/posts/{post_id}", response={200: PostOut, **WRITE_ERRORS})
-def post_update(request, post_id: int, payload: PostIn):
+def post_update(request, post_id: ObjectId, payload: PostIn):
     data = payload.dict()
     data.pop("unit_id")
     post = posts.post_update(actor=request.user, post_id=post_id, **data)
@@ -280,32 +280,32 @@ def post_update(request, post_id: int, payload: PostIn):
 
 
 @router.post("/posts/{post_id}/publish", response={200: PostOut, **WRITE_ERRORS})
-def post_publish(request, post_id: int):
+def post_publish(request, post_id: ObjectId):
     post = posts.post_publish(actor=request.user, post_id=post_id)
     return _post_out(post, shifts=list(_shifts_with_counts().filter(post=post)))
 
 
 @router.post("/posts/{post_id}/close", response={200: PostOut, **WRITE_ERRORS})
-def post_close(request, post_id: int):
+def post_close(request, post_id: ObjectId):
     post = posts.post_close(actor=request.user, post_id=post_id)
     return _post_out(post, shifts=list(_shifts_with_counts().filter(post=post)))
 
 
 @router.get("/posts/{post_id}/shifts", response={200: list[ShiftOut], **READ_ERRORS})
 @paginate
-def shift_list(request, post_id: int):
+def shift_list(request, post_id: ObjectId):
     post = _visible(request, post_id)
     return _mapped(_shifts_with_counts().filter(post=post), _shift_out)
 
 
 @router.post("/posts/{post_id}/shifts", response={201: ShiftOut, **WRITE_ERRORS})
-def shift_add(request, post_id: int, payload: ShiftIn):
+def shift_add(request, post_id: ObjectId, payload: ShiftIn):
     shift = posts.shift_add(actor=request.user, post_id=post_id, **payload.dict())
     return 201, _shift_out(shift)
 
 
 @router.post("/shifts/{shift_id}/cancel", response={200: ShiftOut, **WRITE_ERRORS})
-def shift_cancel(request, shift_id: int, payload: ReasonIn):
+def shift_cancel(request, shift_id: ObjectId, payload: ReasonIn):
     return _shift_out(posts.shift_cancel(actor=request.user, shift_id=shift_id, reason=payload.reason))
 
 
@@ -313,13 +313,13 @@ def shift_cancel(request, shift_id: int, payload: ReasonIn):
 
 
 @router.post("/shifts/{shift_id}/signup", response={201: SignupOut, **WRITE_ERRORS})
-def signup(request, shift_id: int):
+def signup(request, shift_id: ObjectId):
     row = signups.signup(actor=request.user, shift_id=shift_id)
     return 201, _signup_out(row)
 
 
 @router.post("/signups/{signup_id}/cancel", response={200: SignupOut, **WRITE_ERRORS})
-def signup_cancel(request, signup_id: int):
+def signup_cancel(request, signup_id: ObjectId):
     return _signup_out(signups.signup_cancel(actor=request.user, signup_id=signup_id))
 
 
@@ -335,7 +335,7 @@ def checkin_scan(request, payload: TokenIn):
 
 @router.get("/shifts/{shift_id}/roster", response={200: list[RosterOut], **READ_ERRORS})
 @paginate
-def roster(request, shift_id: int):
+def roster(request, shift_id: ObjectId):
     shift = posts.access_shift(request.user, shift_id)
 
     def out(r):
@@ -357,29 +357,29 @@ def roster(request, shift_id: int):
 
 
 @router.post("/signups/{signup_id}/confirm", response={200: SignupOut, **WRITE_ERRORS})
-def hours_confirm(request, signup_id: int, payload: ConfirmIn):
+def hours_confirm(request, signup_id: ObjectId, payload: ConfirmIn):
     row = signups.hours_confirm(actor=request.user, signup_id=signup_id, **payload.dict())
     return _signup_out(row)
 
 
 @router.post("/shifts/{shift_id}/confirm", response={200: list[SignupOut], **WRITE_ERRORS})
-def hours_confirm_bulk(request, shift_id: int):
+def hours_confirm_bulk(request, shift_id: ObjectId):
     return [_signup_out(r) for r in signups.hours_confirm_bulk(actor=request.user, shift_id=shift_id)]
 
 
 @router.post("/signups/{signup_id}/absent", response={200: SignupOut, **WRITE_ERRORS})
-def mark_absent(request, signup_id: int):
+def mark_absent(request, signup_id: ObjectId):
     return _signup_out(signups.mark_absent(actor=request.user, signup_id=signup_id))
 
 
 @router.post("/signups/{signup_id}/volunteer-rating", response={200: SignupOut, **WRITE_ERRORS})
-def rate_volunteer(request, signup_id: int, payload: RateIn):
+def rate_volunteer(request, signup_id: ObjectId, payload: RateIn):
     row = signups.organizer_rate(actor=request.user, signup_id=signup_id, **payload.dict())
     return _signup_out(row)
 
 
 @router.post("/signups/{signup_id}/rating", response={200: SignupOut, **WRITE_ERRORS})
-def rate_post(request, signup_id: int, payload: RateIn):
+def rate_post(request, signup_id: ObjectId, payload: RateIn):
     row = signups.member_rate(actor=request.user, signup_id=signup_id, **payload.dict())
     return _signup_out(row)
 

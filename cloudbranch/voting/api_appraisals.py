@@ -3,8 +3,6 @@
 Rating figures are totals per grade; no response to anyone names a rater, except ``/ratings``
 which lists the caller's OWN ratings."""
 
-from __future__ import annotations
-
 import datetime
 
 from ninja import Field, Router, Schema
@@ -227,7 +225,7 @@ def my_appraisals(request):
 
 
 @router.get("/appraisals/{int:appraisal_id}", response={200: AppraisalDetailOut, **READ_ERRORS}, summary="民主评议详情")
-def appraisal_detail(request, appraisal_id: int):
+def appraisal_detail(request, appraisal_id: ObjectId):
     return _detail(appraisals.access_appraisal(request.auth, appraisal_id))
 
 
@@ -236,7 +234,7 @@ def appraisal_detail(request, appraisal_id: int):
     response={200: AppraisalDetailOut, **WRITE_ERRORS},
     summary="进入下一阶段（不能跳过或回退：409）",
 )
-def appraisal_advance(request, appraisal_id: int, payload: AdvanceIn):
+def appraisal_advance(request, appraisal_id: ObjectId, payload: AdvanceIn):
     appraisals.appraisal_advance(actor=request.auth, appraisal_id=appraisal_id, to=payload.to)
     return _detail(appraisals.access_appraisal(request.auth, appraisal_id))
 
@@ -247,7 +245,7 @@ def appraisal_advance(request, appraisal_id: int, payload: AdvanceIn):
     summary="每名党员的测评票数（按等次合计，不含评价人）、支委会意见与评定等次（分页）",
 )
 @paginate
-def totals(request, appraisal_id: int):
+def totals(request, appraisal_id: ObjectId):
     appraisal = appraisals.access_appraisal(request.auth, appraisal_id)
     return _Lazy(sel.appraisal_entries(appraisal), _totals_row, totals=True)
 
@@ -292,7 +290,7 @@ def _totals_row(e: AppraisalEntry) -> dict:
 @router.get(
     "/appraisals/{int:appraisal_id}/me", response={200: MyEntryOut, **READ_ERRORS}, summary="我在本次评议中的个人总结"
 )
-def my_entry(request, appraisal_id: int):
+def my_entry(request, appraisal_id: ObjectId):
     return _my_entry(appraisals.own_entry(request.auth, appraisal_id))
 
 
@@ -301,7 +299,7 @@ def my_entry(request, appraisal_id: int):
     response={200: MyEntryOut, **WRITE_ERRORS},
     summary="填写或提交个人总结（个人自评阶段结束前可修改）",
 )
-def my_entry_save(request, appraisal_id: int, payload: SelfAssessmentIn):
+def my_entry_save(request, appraisal_id: ObjectId, payload: SelfAssessmentIn):
     appraisals.self_assessment_save(
         actor=request.auth, appraisal_id=appraisal_id, text=payload.text, submit=payload.submit
     )
@@ -314,7 +312,7 @@ def my_entry_save(request, appraisal_id: int, payload: SelfAssessmentIn):
     summary="我要测评的党员及我给出的等次（分页）",
 )
 @paginate
-def my_ratings(request, appraisal_id: int):
+def my_ratings(request, appraisal_id: ObjectId):
     entry = appraisals.own_entry(request.auth, appraisal_id)
     if entry.appraisal.status not in (AppraisalStatus.RATING, AppraisalStatus.PROPOSAL):
         return []
@@ -330,7 +328,7 @@ def my_ratings(request, appraisal_id: int):
     response={200: RatingRowOut, **WRITE_ERRORS},
     summary="测评一名党员（每人一次，测评结束前可修改）",
 )
-def rate(request, appraisal_id: int, payload: RatingIn):
+def rate(request, appraisal_id: ObjectId, payload: RatingIn):
     rating = appraisals.rating_cast(
         actor=request.auth, appraisal_id=appraisal_id, entry_id=payload.entry, grade=payload.grade
     )
@@ -343,7 +341,7 @@ def rate(request, appraisal_id: int, payload: RatingIn):
     response={200: AppraisalDetailOut, **WRITE_ERRORS},
     summary="支委会意见：每名参评正式党员一个等次（优秀不超过三分之一）",
 )
-def proposal(request, appraisal_id: int, payload: ProposalIn):
+def proposal(request, appraisal_id: ObjectId, payload: ProposalIn):
     items = {i.entry: (i.grade, i.note) for i in payload.items}
     appraisals.appraisal_propose(actor=request.auth, appraisal_id=appraisal_id, items=items)
     return _detail(appraisals.access_appraisal(request.auth, appraisal_id))
@@ -354,7 +352,7 @@ def proposal(request, appraisal_id: int, payload: ProposalIn):
     response={200: AppraisalDetailOut, **WRITE_ERRORS},
     summary="支部大会确定评定等次（进入“支部大会确定”阶段；之后可更正）",
 )
-def decision(request, appraisal_id: int, payload: DecisionIn):
+def decision(request, appraisal_id: ObjectId, payload: DecisionIn):
     grades = {i.entry: i.grade for i in payload.items}
     appraisals.appraisal_decide(
         actor=request.auth, appraisal_id=appraisal_id, meeting_on=payload.meeting_on, grades=grades
@@ -367,7 +365,7 @@ def decision(request, appraisal_id: int, payload: DecisionIn):
     response={200: TotalsOut, **WRITE_ERRORS},
     summary="记录不合格党员的处置（限期改正须有改正期限，一般不超过一年）",
 )
-def handling(request, entry_id: int, payload: HandlingIn):
+def handling(request, entry_id: ObjectId, payload: HandlingIn):
     entry = appraisals.entry_handling_record(
         actor=request.auth, entry_id=entry_id, handling=payload.handling, note=payload.note, deadline=payload.deadline
     )
@@ -379,5 +377,5 @@ def handling(request, entry_id: int, payload: HandlingIn):
     response={200: RemindOut, **WRITE_ERRORS},
     summary="提醒尚未提交个人总结或未完成测评的党员",
 )
-def remind(request, appraisal_id: int):
+def remind(request, appraisal_id: ObjectId):
     return {"reminded": appraisals.appraisal_remind(actor=request.auth, appraisal_id=appraisal_id)}

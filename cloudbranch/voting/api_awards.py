@@ -232,7 +232,7 @@ def round_create(request, payload: AwardRoundIn):
 
 
 @router.get("/award-rounds/{int:round_id}", response={200: AwardRoundOut, **READ_ERRORS}, summary="评选详情")
-def round_detail(request, round_id: int):
+def round_detail(request, round_id: ObjectId):
     try:
         return _round(request.auth, round_id)
     except Http404:
@@ -244,7 +244,7 @@ def round_detail(request, round_id: int):
     response={200: AwardRoundOut, **WRITE_ERRORS},
     summary="推进评选：截止推荐、进入表决（无待审核推荐时）或取消",
 )
-def round_advance(request, round_id: int, payload: AdvanceIn):
+def round_advance(request, round_id: ObjectId, payload: AdvanceIn):
     return awards.round_advance(actor=request.auth, award_round=_round(request.auth, round_id), to=str(payload.to))
 
 
@@ -257,7 +257,7 @@ def round_advance(request, round_id: int, payload: AdvanceIn):
     summary="推荐列表（分页）：本单位及下级的推荐",
 )
 @paginate
-def nomination_list(request, round_id: int, filters: Query[NominationFilters]):
+def nomination_list(request, round_id: ObjectId, filters: Query[NominationFilters]):
     award_round = _round(request.auth, round_id)
     return sel.nomination_list(
         user=request.auth,
@@ -272,7 +272,7 @@ def nomination_list(request, round_id: int, filters: Query[NominationFilters]):
     response={201: NominationDetailOut, **WRITE_ERRORS},
     summary="推荐（截止日期前；同一人选同一类别只能推荐一次，重复为 409）",
 )
-def nomination_create(request, round_id: int, payload: NominationIn):
+def nomination_create(request, round_id: ObjectId, payload: NominationIn):
     award_round = _round(request.auth, round_id)
     units = {u.pk: u for u in awards.nominating_units(request.auth, award_round)}
     unit = units.get(payload.nominating_unit)
@@ -300,7 +300,7 @@ def nomination_create(request, round_id: int, payload: NominationIn):
 
 
 @router.get("/nominations/{int:nomination_id}", response={200: NominationDetailOut, **READ_ERRORS}, summary="推荐详情")
-def nomination_detail(request, nomination_id: int):
+def nomination_detail(request, nomination_id: ObjectId):
     return sel.access_nomination(request.auth, nomination_id)
 
 
@@ -309,7 +309,7 @@ def nomination_detail(request, nomination_id: int):
     response={200: NominationDetailOut, **WRITE_ERRORS},
     summary="撤回推荐（审核前）",
 )
-def nomination_withdraw(request, nomination_id: int):
+def nomination_withdraw(request, nomination_id: ObjectId):
     nomination = sel.access_nomination(request.auth, nomination_id)
     awards.nomination_withdraw(actor=request.auth, nomination=nomination)
     return sel.access_nomination(request.auth, nomination_id)
@@ -320,7 +320,7 @@ def nomination_withdraw(request, nomination_id: int):
     response={200: NominationDetailOut, **WRITE_ERRORS},
     summary="审核推荐（待审核的一级）：同意则上报上一级，发起单位同意即审核通过；不同意需填写理由",
 )
-def nomination_review(request, nomination_id: int, payload: ReviewIn):
+def nomination_review(request, nomination_id: ObjectId, payload: ReviewIn):
     nomination = sel.access_nomination(request.auth, nomination_id)
     awards.nomination_review(
         actor=request.auth, nomination=nomination, decision=str(payload.decision), comment=payload.comment
@@ -333,7 +333,7 @@ def nomination_review(request, nomination_id: int, payload: ReviewIn):
     response={200: NominationOut, **WRITE_ERRORS},
     summary="记录发起单位委员会对一条推荐的表决（赞成超过应到半数且实到超过应到半数为通过；不超过名额）",
 )
-def nomination_vote(request, nomination_id: int, payload: VoteIn):
+def nomination_vote(request, nomination_id: ObjectId, payload: VoteIn):
     nomination = sel.access_nomination(request.auth, nomination_id)
     return awards.vote_record(actor=request.auth, nomination=nomination, **payload.dict())
 
@@ -346,7 +346,7 @@ def nomination_vote(request, nomination_id: int, payload: VoteIn):
     response={200: AwardRoundOut, **WRITE_ERRORS},
     summary="开始公示（公示期按工作日计算，跳过周末和节假日）",
 )
-def notice_start(request, round_id: int, payload: NoticeIn):
+def notice_start(request, round_id: ObjectId, payload: NoticeIn):
     award_round = _round(request.auth, round_id)
     return awards.notice_start(actor=request.auth, award_round=award_round, starts_on=payload.starts_on)
 
@@ -357,7 +357,7 @@ def notice_start(request, round_id: int, payload: NoticeIn):
     summary="公示名单（分页；发起单位范围内的所有人可见）",
 )
 @paginate
-def notice_items(request, round_id: int):
+def notice_items(request, round_id: ObjectId):
     return sel.notice_items(sel.access_public_round(request.auth, round_id))
 
 
@@ -366,7 +366,7 @@ def notice_items(request, round_id: int):
     response={201: ObjectionOut, **WRITE_ERRORS},
     summary="公示期内反映情况（发起单位范围内的人员）",
 )
-def objection_add(request, nomination_id: int, payload: ObjectionIn):
+def objection_add(request, nomination_id: ObjectId, payload: ObjectionIn):
     nomination = Nomination.objects.filter(pk=nomination_id).select_related("round__unit").first()
     if nomination is None:
         raise Http404
@@ -380,7 +380,7 @@ def objection_add(request, nomination_id: int, payload: ObjectionIn):
     summary="收到的反映（分页；发起单位）；其他人只看到本人反映的",
 )
 @paginate
-def objection_list(request, round_id: int):
+def objection_list(request, round_id: ObjectId):
     try:
         award_round = _round(request.auth, round_id)
     except Http404:
@@ -395,7 +395,7 @@ def objection_list(request, round_id: int):
     response={200: ObjectionOut, **WRITE_ERRORS},
     summary="办结反映：核查结论，属实则撤销该人选",
 )
-def objection_handle(request, objection_id: int, payload: HandleIn):
+def objection_handle(request, objection_id: ObjectId, payload: HandleIn):
     objection = sel.access_objection(request.auth, objection_id)
     return awards.objection_handle(actor=request.auth, objection=objection, **payload.dict())
 
@@ -405,7 +405,7 @@ def objection_handle(request, objection_id: int, payload: HandleIn):
     response={200: AwardRoundOut, **WRITE_ERRORS},
     summary="公示期满且反映均已办结后公布表彰名单",
 )
-def round_finalize(request, round_id: int):
+def round_finalize(request, round_id: ObjectId):
     return awards.round_finalize(actor=request.auth, award_round=_round(request.auth, round_id))
 
 
@@ -415,7 +415,7 @@ def round_finalize(request, round_id: int):
     summary="表彰名单（分页；已公布的评选）",
 )
 @paginate
-def final_list(request, round_id: int):
+def final_list(request, round_id: ObjectId):
     award_round = sel.access_public_round(request.auth, round_id)
     if award_round.status != AwardRoundStatus.FINAL:
         raise Http404

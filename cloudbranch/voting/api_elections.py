@@ -3,8 +3,6 @@
 No response ever contains a ballot id or links a ballot to a voter: casting returns only that
 the voter has voted."""
 
-from __future__ import annotations
-
 import datetime
 from decimal import Decimal
 
@@ -215,19 +213,19 @@ def election_create(request, payload: ElectionIn):
 
 
 @router.get("/elections/{int:election_id}", response={200: ElectionOut, **READ_ERRORS}, summary="选举详情")
-def election_detail(request, election_id: int):
+def election_detail(request, election_id: ObjectId):
     return _election(request, election_id)
 
 
 @router.patch("/elections/{int:election_id}", response={200: ElectionOut, **WRITE_ERRORS}, summary="修改选举（筹备中）")
-def election_update(request, election_id: int, payload: ElectionPatch):
+def election_update(request, election_id: ObjectId, payload: ElectionPatch):
     fields = {k: v for k, v in payload.dict().items() if v is not None}
     elections.election_update(actor=request.auth, election=election_id, **fields)
     return _election(request, election_id)
 
 
 @router.post("/elections/{int:election_id}/cancel", response={200: ElectionOut, **WRITE_ERRORS}, summary="取消选举")
-def election_cancel(request, election_id: int, payload: ReasonIn):
+def election_cancel(request, election_id: ObjectId, payload: ReasonIn):
     elections.election_cancel(actor=request.auth, election=election_id, reason=payload.reason)
     return _election(request, election_id)
 
@@ -236,20 +234,20 @@ def election_cancel(request, election_id: int, payload: ReasonIn):
     "/elections/{int:election_id}/candidates", response={200: list[CandidateOut], **READ_ERRORS}, summary="候选人"
 )
 @paginate
-def candidate_list(request, election_id: int):
+def candidate_list(request, election_id: ObjectId):
     return sel.candidates_of(_election(request, election_id))
 
 
 @router.post(
     "/elections/{int:election_id}/candidates", response={201: CandidateOut, **WRITE_ERRORS}, summary="提名候选人"
 )
-def candidate_add(request, election_id: int, payload: CandidateIn):
+def candidate_add(request, election_id: ObjectId, payload: CandidateIn):
     c = elections.candidate_add(actor=request.auth, election=election_id, **payload.dict())
     return 201, c
 
 
 @router.delete("/candidates/{int:candidate_id}", response={204: None, **WRITE_ERRORS}, summary="移除候选人")
-def candidate_remove(request, candidate_id: int):
+def candidate_remove(request, candidate_id: ObjectId):
     elections.candidate_remove(actor=request.auth, candidate=candidate_id)
     return 204, None
 
@@ -259,7 +257,7 @@ def candidate_remove(request, candidate_id: int):
     response={200: ElectionOut, **WRITE_ERRORS},
     summary="确定候选人名单（检查差额）",
 )
-def candidates_publish(request, election_id: int):
+def candidates_publish(request, election_id: ObjectId):
     elections.candidates_publish(actor=request.auth, election=election_id)
     return _election(request, election_id)
 
@@ -267,33 +265,33 @@ def candidates_publish(request, election_id: int):
 @router.post(
     "/elections/{int:election_id}/voters/freeze", response={200: ElectionOut, **WRITE_ERRORS}, summary="确定选举人名单"
 )
-def roll_freeze(request, election_id: int):
+def roll_freeze(request, election_id: ObjectId):
     elections.roll_freeze(actor=request.auth, election=election_id)
     return _election(request, election_id)
 
 
 @router.get("/elections/{int:election_id}/voters", response={200: list[VoterOut], **READ_ERRORS}, summary="选举人名单")
 @paginate
-def roll(request, election_id: int):
+def roll(request, election_id: ObjectId):
     return sel.roll_of(_election(request, election_id, manage=True))
 
 
 @router.post("/voters/{int:voter_id}/presence", response={200: VoterOut, **WRITE_ERRORS}, summary="标记到会")
-def presence(request, voter_id: int, payload: PresenceIn):
+def presence(request, voter_id: ObjectId, payload: PresenceIn):
     return elections.voter_presence(actor=request.auth, voter=voter_id, present=payload.present)
 
 
 @router.post(
     "/voters/{int:voter_id}/exclusion", response={200: VoterOut, **WRITE_ERRORS}, summary="批准不计入应到人数（或恢复）"
 )
-def exclusion(request, voter_id: int, payload: ExclusionIn):
+def exclusion(request, voter_id: ObjectId, payload: ExclusionIn):
     return elections.voter_exclude(actor=request.auth, voter=voter_id, reason=payload.reason or "", note=payload.note)
 
 
 @router.post(
     "/elections/{int:election_id}/checkin", response={200: VoterOut, **WRITE_ERRORS}, summary="选举人报到（选举当天）"
 )
-def checkin(request, election_id: int):
+def checkin(request, election_id: ObjectId):
     return elections.voter_checkin(actor=request.auth, election=election_id)
 
 
@@ -302,12 +300,12 @@ def checkin(request, election_id: int):
     response={201: RoundOut, **WRITE_ERRORS},
     summary="开始下一轮投票（检查法定人数）",
 )
-def round_open(request, election_id: int, payload: RoundOpenIn):
+def round_open(request, election_id: ObjectId, payload: RoundOpenIn):
     return 201, elections.round_open(actor=request.auth, election=election_id, candidate_ids=payload.candidate_ids)
 
 
 @router.post("/rounds/{int:round_id}/close", response={200: RoundOut, **WRITE_ERRORS}, summary="结束本轮并计票")
-def round_close(request, round_id: int):
+def round_close(request, round_id: ObjectId):
     return elections.round_close(actor=request.auth, round=round_id)
 
 
@@ -316,20 +314,20 @@ def round_close(request, round_id: int):
     response={201: CastOut, **WRITE_ERRORS},
     summary="投票（每轮一次；不返回选票）",
 )
-def ballot_cast(request, election_id: int, payload: MarksIn):
+def ballot_cast(request, election_id: ObjectId, payload: MarksIn):
     mark = ballots.ballot_cast(actor=request.auth, election=election_id, marks=payload.marks)
     return 201, {"voted": True, "round": Round.objects.values_list("number", flat=True).get(pk=mark.round_id)}
 
 
 @router.post("/rounds/{int:round_id}/paper-ballots", response={201: dict, **WRITE_ERRORS}, summary="录入一张纸质选票")
-def paper_ballot(request, round_id: int, payload: MarksIn):
+def paper_ballot(request, round_id: ObjectId, payload: MarksIn):
     return 201, {"ballots": ballots.paper_ballot_enter(actor=request.auth, round=round_id, marks=payload.marks)}
 
 
 @router.post(
     "/rounds/{int:round_id}/paper-voters", response={201: dict, **WRITE_ERRORS}, summary="登记交回纸质选票的选举人"
 )
-def paper_voters(request, round_id: int, payload: PaperVotersIn):
+def paper_voters(request, round_id: ObjectId, payload: PaperVotersIn):
     return 201, {"marked": ballots.paper_voters_mark(actor=request.auth, round=round_id, voter_ids=payload.voter_ids)}
 
 
@@ -338,7 +336,7 @@ def paper_voters(request, round_id: int, payload: PaperVotersIn):
     response={200: ResultOut, **READ_ERRORS},
     summary="选举结果：各轮计票、当选人",
 )
-def result(request, election_id: int):
+def result(request, election_id: ObjectId):
     election = _election(request, election_id)
     return {"election": election, "rounds": sel.rounds_with_tallies(election), "winners": sel.winners_of(election)}
 
@@ -346,14 +344,14 @@ def result(request, election_id: int):
 @router.post(
     "/elections/{int:election_id}/posts", response={200: list[CandidateOut], **WRITE_ERRORS}, summary="当选人分工"
 )
-def posts(request, election_id: int, payload: PostsIn):
+def posts(request, election_id: ObjectId, payload: PostsIn):
     return elections.posts_assign(actor=request.auth, election=election_id, positions=payload.positions)
 
 
 @router.post(
     "/elections/{int:election_id}/accept-fewer", response={200: ElectionOut, **WRITE_ERRORS}, summary="缺额不再另行选举"
 )
-def accept_fewer(request, election_id: int, payload: ReasonIn):
+def accept_fewer(request, election_id: ObjectId, payload: ReasonIn):
     elections.result_accept_fewer(actor=request.auth, election=election_id, reason=payload.reason)
     return _election(request, election_id)
 
@@ -361,7 +359,7 @@ def accept_fewer(request, election_id: int, payload: ReasonIn):
 @router.post(
     "/elections/{int:election_id}/report", response={200: ElectionOut, **WRITE_ERRORS}, summary="选举结果报上级审批"
 )
-def report(request, election_id: int):
+def report(request, election_id: ObjectId):
     elections.result_report(actor=request.auth, election=election_id)
     return _election(request, election_id)
 
@@ -371,6 +369,6 @@ def report(request, election_id: int):
     response={200: ElectionOut, **WRITE_ERRORS},
     summary="上级批准选举结果（写入委员会与任期）",
 )
-def approve(request, election_id: int):
+def approve(request, election_id: ObjectId):
     elections.result_approve(actor=request.auth, election=election_id)
     return _election(request, election_id)

@@ -307,13 +307,13 @@ def create_task(request, payload: TaskIn):
 
 
 @router.get("/{int:task_id}", response={200: TaskDetailOut, **READ_ERRORS}, summary="任务详情")
-def get_task(request, task_id: int):
+def get_task(request, task_id: ObjectId):
     task = tasks.access_task(request.user, task_id)
     return _task_out(request.user, task.pk)
 
 
 @router.post("/{int:task_id}/issue", response={200: TaskDetailOut, **WRITE_ERRORS}, summary="下发草稿")
-def issue_task(request, task_id: int, payload: IssueIn):
+def issue_task(request, task_id: ObjectId, payload: IssueIn):
     tasks.task_issue(
         actor=request.user, task_id=task_id, target_kinds=payload.target_kinds, target_unit_ids=payload.target_unit_ids
     )
@@ -321,13 +321,13 @@ def issue_task(request, task_id: int, payload: IssueIn):
 
 
 @router.post("/{int:task_id}/cancel", response={200: TaskDetailOut, **WRITE_ERRORS}, summary="撤销任务")
-def cancel_task(request, task_id: int, payload: CancelIn):
+def cancel_task(request, task_id: ObjectId, payload: CancelIn):
     tasks.task_cancel(actor=request.user, task_id=task_id, reason=payload.reason)
     return _task_out(request.user, task_id)
 
 
 @router.post("/{int:task_id}/close", response={200: TaskDetailOut, **WRITE_ERRORS}, summary="结束任务")
-def close_task(request, task_id: int):
+def close_task(request, task_id: ObjectId):
     tasks.task_close(actor=request.user, task_id=task_id)
     return _task_out(request.user, task_id)
 
@@ -351,7 +351,7 @@ def list_targets(request, filters: Query[TargetFilters]):
 @router.get(
     "/targets/{int:target_id}", response={200: TargetDetailOut, **READ_ERRORS}, summary="承办详情（打开即接收）"
 )
-def get_target(request, target_id: int):
+def get_target(request, target_id: ObjectId):
     target = tasks.access_target(request.user, target_id)
     target = tasks.target_open(actor=request.user, target=target)
     return _target_detail(request.user, target)
@@ -362,13 +362,13 @@ def _reload(user, target_id):
 
 
 @router.post("/targets/{int:target_id}/assign", response={200: TargetDetailOut, **WRITE_ERRORS}, summary="指定责任人")
-def assign_target(request, target_id: int, payload: AssignIn):
+def assign_target(request, target_id: ObjectId, payload: AssignIn):
     tasks.target_assign(actor=request.user, target_id=target_id, person_id=payload.person_id)
     return _reload(request.user, target_id)
 
 
 @router.post("/targets/{int:target_id}/report", response={200: TargetDetailOut, **WRITE_ERRORS}, summary="报告进展")
-def report_target(request, target_id: int, payload: ReportIn):
+def report_target(request, target_id: ObjectId, payload: ReportIn):
     tasks.target_report(actor=request.user, target_id=target_id, text=payload.text, progress=payload.progress)
     return _reload(request.user, target_id)
 
@@ -378,7 +378,7 @@ def report_target(request, target_id: int, payload: ReportIn):
     response={200: TargetDetailOut, **WRITE_ERRORS},
     summary="报送完成情况（multipart）",
 )
-def submit_target(request, target_id: int, text: Form[str], files: File[list[UploadedFile]] = None):
+def submit_target(request, target_id: ObjectId, text: Form[str], files: File[list[UploadedFile]] = None):
     tasks.target_submit(actor=request.user, target_id=target_id, text=text, files=files or [])
     return _reload(request.user, target_id)
 
@@ -386,7 +386,7 @@ def submit_target(request, target_id: int, text: Form[str], files: File[list[Upl
 @router.post(
     "/targets/{int:target_id}/review", response={200: TargetDetailOut, **WRITE_ERRORS}, summary="审核（通过/退回）"
 )
-def review_target(request, target_id: int, payload: ReviewIn):
+def review_target(request, target_id: ObjectId, payload: ReviewIn):
     tasks.target_review(actor=request.user, target_id=target_id, decision=payload.decision, comment=payload.comment)
     return _reload(request.user, target_id)
 
