@@ -203,12 +203,7 @@ def wish_fulfil(request, wish_id: int):
 @require_POST
 def wish_confirm(request, wish_id: int):
     if request.POST.get("decision") == "back":
-        form = CommentForm(request.POST)
-        comment = request.POST.get("comment", "")
-        return _act(
-            request, wish_id, lambda: wishes.wish_send_back(actor=request.user, wish_id=wish_id, comment=comment),
-            "已退回认领人。", form_name="comment_form", form=form,
-        )  # fmt: skip
+        return wish_send_back(request, wish_id)
     return _act(request, wish_id, lambda: wishes.wish_confirm(actor=request.user, wish_id=wish_id), "已确认心愿实现。")
 
 
