@@ -19,6 +19,8 @@ urlpatterns = [
     path("service/", include("cloudbranch.volunteering.urls")),
     path("democracy/", include("cloudbranch.voting.urls")),
     path("school/", include("cloudbranch.school.urls")),
+    path("documents/", include("cloudbranch.paperwork.urls")),
+    path("activate/", include("cloudbranch.onboarding.urls")),
     path("tasks/", include("cloudbranch.worktasks.urls")),
     path("cockpit/", include("cloudbranch.cockpit.urls")),
     path("assessment/", include("cloudbranch.assessment.urls")),

@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "cloudbranch.volunteering",
     "cloudbranch.voting",
     "cloudbranch.school",
+    "cloudbranch.paperwork",
+    "cloudbranch.onboarding",
     "cloudbranch.worktasks",
     "cloudbranch.cockpit",
     "cloudbranch.assessment",

@@ -426,8 +426,10 @@ def wish_claim(*, actor, wish_id) -> Wish:
     """Claim an open wish of the actor's audience; exactly one claimant (see module docstring)."""
     wish = access_wish(actor, wish_id)
     person = _claimant(actor)
+    if wish.status == WishStatus.CLAIMED:
+        raise ConflictError("该心愿已被其他党员认领")
     if wish.status != WishStatus.OPEN:
-        raise ConflictError("该心愿已被认领或已结束")
+        raise ConflictError("该心愿已结束，不能认领")
     if not wishes_for(person).filter(pk=wish.pk).exists():
         raise PermissionDenied("该心愿不面向您所在的组织")
     now = timezone.now()
