@@ -310,6 +310,31 @@ class PublicNotice(models.Model):
         ordering = ["-starts_on", "-id"]
 
 
+class IntakeDelay(models.Model):
+    """Why a person eligible in an intake round (春季/秋季发展) is not being moved on: recorded by the
+    branch, it takes the "overdue" flag off the intake list. One per case and list kind; a new
+    reason replaces the old one (the audit log keeps both)."""
+
+    class Kind(models.TextChoices):
+        CANDIDATE = "candidate", _("积极分子满一年，可列为发展对象")
+        ADMISSION = "admission", _("发展对象可提交支部大会讨论接收")
+        CONFIRMATION = "confirmation", _("预备期满，可讨论转正")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="intake_delays")
+    kind = models.CharField(_("名单"), max_length=16, choices=Kind.choices)
+    reason = models.TextField(_("暂缓原因"))
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedQuerySet.as_manager()
+    scope_path = "case__person__unit__path"
+
+    class Meta:
+        verbose_name = _("发展名单暂缓说明")
+        verbose_name_plural = _("发展名单暂缓说明")
+        constraints = [models.UniqueConstraint(fields=["case", "kind"], name="development_one_delay_per_case_and_list")]
+
+
 class Reminder(models.Model):
     """A reminder or warning sent once per subject and due date (idempotent daily runs)."""
 

@@ -10,6 +10,7 @@ TABS = (
     ("development:cases", "发展党员", "development.view_case"),
     ("development:pipeline", "发展概况", "development.view_case"),
     ("development:due", "到期与逾期", "development.view_case"),
+    ("development:intake", "发展名单", "development.view_case"),
     ("development:notices", "公示", "development.view_case"),
     ("development:transfers", "组织关系转接", "development.view_transfer"),
     ("development:mobile", "流动党员", "development.view_mobilerecord"),
