@@ -70,3 +70,20 @@ def audit_record(*, actor, action: str, target=None, changes: dict | None = None
 
 def audit_bulk(events: list[AuditEvent], batch_size: int = 2000) -> None:
     AuditEvent.objects.bulk_create(events, batch_size=batch_size)
+
+
+def audit_verify_run(*, actor, days=None, via: str = "page"):
+    """Run the chain verification and record it (the last recorded run is shown on the
+    integrity page). Returns the report."""
+    from .selectors import require_auditor
+    from .verify import verify_chain
+
+    if actor is not None:
+        require_auditor(actor)
+    report = verify_chain(days)
+    result = report.as_dict()
+    result["problems"] = result["problems"][:50]
+    result["problem_count"] = len(report.problems)
+    result["via"] = via
+    audit_record(actor=actor, action="audit.chain.verify", changes=result)
+    return report

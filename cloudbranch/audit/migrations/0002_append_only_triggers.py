@@ -6,7 +6,8 @@ def install(apps, schema_editor):
     if getattr(settings, "AUDIT_DB_GUARD", True):
         from cloudbranch.audit import guard
 
-        guard.install(schema_editor.connection)
+        # The first version; 0005 replaces it with the one that knows archive permits.
+        guard.install_v1(schema_editor.connection)
 
 
 def uninstall(apps, schema_editor):
