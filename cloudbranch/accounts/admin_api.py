@@ -1,12 +1,15 @@
-"""Account management API for the system administrator (everyone else: 403)."""
+"""Account management API for the system administrator, login records for the security administrator
+(everyone else: 403)."""
+
+from datetime import date
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
 from ninja.pagination import paginate
 
 from .permissions import require_system_admin
-from .schemas import ResetPasswordIn, ResetPasswordOut, UnlockOut, UserCreateIn, UserOut, UserUpdateIn
-from .selectors import access_user_by_id, user_list
+from .schemas import LoginRecordOut, ResetPasswordIn, ResetPasswordOut, UnlockOut, UserCreateIn, UserOut, UserUpdateIn
+from .selectors import access_user_by_id, login_records, user_list
 from .services import UNSET, user_create, user_reset_password, user_unlock, user_update
 
 router = Router(tags=["账号管理"])
@@ -60,3 +63,22 @@ def reset_password(request: HttpRequest, user_id: int, payload: ResetPasswordIn 
 def unlock(request: HttpRequest, user_id: int):
     access_user_by_id(actor=request.user, user_id=user_id)
     return {"id": user_id, "cleared": user_unlock(actor=request.user, user_id=user_id)}
+
+
+class LoginFilters(Schema):
+    username: str = ""
+    outcome: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+
+@router.get("/logins", response=list[LoginRecordOut], summary="全部登录记录（安全管理员）")
+@paginate
+def logins(request: HttpRequest, filters: Query[LoginFilters]):
+    return login_records(
+        actor=request.user,
+        username=filters.username,
+        outcome=filters.outcome,
+        date_from=filters.date_from,
+        date_to=filters.date_to,
+    )

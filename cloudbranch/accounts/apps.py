@@ -9,7 +9,10 @@ class AccountsConfig(AppConfig):
     def ready(self):
         from cloudbranch.core.nav import MenuEntry, register
 
-        from .permissions import is_system_admin
+        from . import logins
+        from .permissions import is_security_admin, is_system_admin
+
+        logins.connect()
 
         register(
             MenuEntry(
@@ -19,5 +22,15 @@ class AccountsConfig(AppConfig):
                 icon="bi-people",
                 order=900,
                 visible=is_system_admin,
+            )
+        )
+        register(
+            MenuEntry(
+                key="accounts.security",
+                label="登录安全",
+                url_name="accounts:security_logins",
+                icon="bi-shield-lock",
+                order=910,
+                visible=is_security_admin,
             )
         )

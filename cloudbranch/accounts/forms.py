@@ -102,3 +102,35 @@ class DutyForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         _styled(self)
+
+
+class OtpCodeForm(forms.Form):
+    code = forms.CharField(
+        label="验证码",
+        max_length=32,
+        widget=forms.TextInput(
+            attrs={"class": "form-control", "autocomplete": "one-time-code", "inputmode": "text", "autofocus": True}
+        ),
+    )
+
+
+class LoginRecordFilterForm(forms.Form):
+    username = forms.CharField(label="用户名", required=False, max_length=150)
+    outcome = forms.ChoiceField(label="结果", required=False)
+    date_from = forms.DateField(label="起始日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_to = forms.DateField(label="截止日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, **kwargs):
+        from .models import LoginOutcome
+
+        super().__init__(*args, **kwargs)
+        self.fields["outcome"].choices = [("", "全部结果"), *LoginOutcome.choices]
+        _styled(self)
+
+
+class OtpUserFilterForm(forms.Form):
+    q = forms.CharField(label="搜索", required=False, widget=forms.TextInput(attrs={"placeholder": "用户名或姓名"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _styled(self)

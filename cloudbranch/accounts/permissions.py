@@ -32,3 +32,22 @@ def system_admin_required(view):
         return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def is_security_admin(user) -> bool:
+    """The security administrator (安全管理员): everyone's login history, second-factor resets."""
+    return bool(user is not None and user.is_authenticated and user.is_active and user.duty == Duty.SECURITY)
+
+
+def require_security_admin(user) -> None:
+    if not is_security_admin(user):
+        raise PermissionDenied("只有安全管理员可以执行此操作。")
+
+
+def security_admin_required(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        require_security_admin(request.user)
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -61,3 +61,31 @@ class TokenCreateIn(Schema):
 
 class TokenCreatedOut(TokenOut):
     token: str = Field(..., description="令牌明文，只返回这一次")
+
+
+class SessionOut(Schema):
+    id: int
+    created_at: datetime
+    last_seen_at: datetime
+    ip: str | None
+    user_agent: str
+    ended_at: datetime | None
+    end_reason: str = Field(..., description="空（在线）、logout、idle、ended、reset 或 otp_locked")
+    current: bool = Field(False, description="发出本请求的会话")
+
+
+class LoginRecordOut(Schema):
+    id: int
+    at: datetime
+    username: str
+    user_id: int | None
+    outcome: str = Field(..., description="success、bad_password、locked、otp_failed 或 sso")
+    ip: str | None
+    user_agent: str
+
+
+class OtpStatusOut(Schema):
+    enabled: bool = Field(..., description="已启用二次验证（有已确认的身份验证器）")
+    required: bool = Field(..., description="按角色或平台职责必须启用")
+    verified: bool = Field(..., description="本会话已通过二次验证（令牌请求为 false）")
+    recovery_codes_left: int

@@ -5,13 +5,13 @@ from __future__ import annotations
 from axes.helpers import get_cool_off
 from axes.models import AccessAttempt
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from .choices import Duty
-from .models import ApiToken, User
-from .permissions import require_system_admin
+from .models import ApiToken, LoginOutcome, LoginRecord, User, UserSession
+from .permissions import require_security_admin, require_system_admin
 
 STATUS_FILTERS = {
     "active": "启用",
@@ -77,3 +77,48 @@ def user_holds_party_role(user) -> bool:
 
 def api_token_list(*, user) -> QuerySet:
     return ApiToken.objects.filter(user=user).order_by("-created_at", "-pk")
+
+
+# ---------------------------------------------------------------- login security (sessions, history, 2FA)
+
+LOGIN_OUTCOME_FILTERS = {o.value: str(o.label) for o in LoginOutcome}
+
+
+def session_list(*, user) -> QuerySet:
+    """The user's own logins, active ones first, then the most recent."""
+    return UserSession.objects.filter(user=user).order_by(F("ended_at").desc(nulls_first=True), "-last_seen_at", "-pk")
+
+
+def login_history(*, user) -> QuerySet:
+    """The user's own login records (我的登录记录)."""
+    return LoginRecord.objects.filter(user=user).order_by("-at", "-pk")
+
+
+def login_records(*, actor, username: str = "", outcome: str = "", date_from=None, date_to=None) -> QuerySet:
+    """Everyone's login records, for the security administrator only (403 for anyone else)."""
+    require_security_admin(actor)
+    qs = LoginRecord.objects.select_related("user")
+    username = (username or "").strip()
+    if username:
+        qs = qs.filter(username__icontains=username)
+    if outcome in LoginOutcome.values:
+        qs = qs.filter(outcome=outcome)
+    if date_from:
+        qs = qs.filter(at__date__gte=date_from)
+    if date_to:
+        qs = qs.filter(at__date__lte=date_to)
+    return qs.order_by("-at", "-pk")
+
+
+def otp_user_list(*, actor, q: str = "") -> QuerySet:
+    """Accounts with their second-factor state, for the security administrator."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    require_security_admin(actor)
+    qs = User.objects.annotate(
+        has_otp=Exists(TOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True)),
+    )
+    q = (q or "").strip()
+    if q:
+        qs = qs.filter(Q(username__icontains=q) | Q(display_name__icontains=q))
+    return qs.order_by("username", "pk")

@@ -284,5 +284,8 @@ def user_unlock(*, actor, user_id: int) -> int:
     with transaction.atomic():
         user = _lock_user(user_id)
         cleared = axes_reset(username=user.username)
+        if user.otp_locked_until is not None or user.otp_failures:  # the second factor's lock too
+            User.objects.filter(pk=user.pk).update(otp_failures=0, otp_locked_until=None)
+            cleared += 1
         audit_record(actor=actor, action="accounts.user.unlock", target=user, changes={"attempts_cleared": cleared})
     return cleared

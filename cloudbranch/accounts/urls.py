@@ -2,7 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.urls import path
 
-from . import views
+from . import views, views_security
 from .forms import LoginForm
 
 app_name = "accounts"
@@ -22,6 +22,20 @@ urlpatterns = [
     path("password/", views.password_change, name="password_change"),
     path("tokens/new/", views.token_create, name="token_create"),
     path("tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
+    # Login security: second factor, my sessions, my login history (views_security).
+    path("otp/", views_security.otp_settings, name="otp_settings"),
+    path("otp/verify/", views_security.otp_verify, name="otp_verify"),
+    path("otp/setup/", views_security.otp_setup, name="otp_setup"),
+    path("otp/remove/", views_security.otp_remove, name="otp_remove"),
+    path("otp/recovery-codes/", views_security.otp_recovery_codes, name="otp_recovery_codes"),
+    path("sessions/", views_security.sessions, name="sessions"),
+    path("sessions/<int:session_id>/end/", views_security.session_end_view, name="session_end"),
+    path("sessions/end-others/", views_security.sessions_end_others_view, name="sessions_end_others"),
+    path("logins/", views_security.logins, name="logins"),
+    # The security administrator: everyone's login history, second-factor reset.
+    path("security/logins/", views_security.security_logins, name="security_logins"),
+    path("security/otp/", views_security.security_otp, name="security_otp"),
+    path("security/otp/<int:user_id>/reset/", views_security.otp_reset_view, name="otp_reset"),
     # Account management: system administrator only.
     path("users/", views.users, name="users"),
     path("users/new/", views.user_create_view, name="user_create"),

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.forms import PasswordChangeForm
@@ -10,7 +11,8 @@ from cloudbranch.core.errors import DomainError
 from cloudbranch.core.forms import apply_domain_error
 
 from .forms import DutyForm, ResetPasswordForm, TokenForm, UserCreateForm, UserEditForm, UserFilterForm
-from .permissions import system_admin_required
+from .middleware import password_expired
+from .permissions import is_security_admin, system_admin_required
 from .selectors import access_user_by_id, api_token_list, user_holds_party_role, user_list
 from .services import (
     api_token_create,
@@ -22,6 +24,7 @@ from .services import (
     user_unlock,
     user_update,
 )
+from .usersessions import session_rekeyed
 
 PAGE_SIZE = 20
 
@@ -29,9 +32,23 @@ PAGE_SIZE = 20
 # ---------------------------------------------------------------- own account
 
 
+def _profile_context(request, **extra) -> dict:
+    from .twofactor import confirmed_device
+    from .views_security import expiry_context
+
+    context = {
+        "tokens": api_token_list(user=request.user)[:50],
+        "form": TokenForm(),
+        "otp_enabled": confirmed_device(request.user) is not None,
+        "is_security_admin": is_security_admin(request.user),
+        **expiry_context(request.user),
+    }
+    context.update(extra)
+    return context
+
+
 def profile(request):
-    tokens = api_token_list(user=request.user)[:50]
-    return render(request, "accounts/profile.html", {"tokens": tokens, "form": TokenForm()})
+    return render(request, "accounts/profile.html", _profile_context(request))
 
 
 @never_cache
@@ -46,10 +63,8 @@ def token_create(request):
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:
-            tokens = api_token_list(user=request.user)[:50]
-            return render(request, "accounts/profile.html", {"tokens": tokens, "form": TokenForm(), "new_token": clear})
-    tokens = api_token_list(user=request.user)[:50]
-    return render(request, "accounts/profile.html", {"tokens": tokens, "form": form}, status=422)
+            return render(request, "accounts/profile.html", _profile_context(request, new_token=clear))
+    return render(request, "accounts/profile.html", _profile_context(request, form=form), status=422)
 
 
 @require_POST
@@ -72,10 +87,18 @@ def password_change(request):
         except DomainError as exc:
             apply_domain_error(form, exc)
         else:
-            update_session_auth_hash(request, user)
+            old_key = request.session.session_key
+            update_session_auth_hash(request, user)  # cycles the session key: follow it
+            session_rekeyed(old_key, request.session.session_key)
             messages.success(request, "密码已修改。")
             return redirect("accounts:profile")
-    context = {"form": form, "forced": request.user.must_change_password}
+    expired = password_expired(request.user)
+    context = {
+        "form": form,
+        "forced": request.user.must_change_password or expired,
+        "expired": expired and not request.user.must_change_password,
+        "max_age": settings.PASSWORD_MAX_AGE_DAYS,
+    }
     return render(request, "accounts/password_change.html", context, status=422 if form.errors else 200)
 
 

@@ -7,13 +7,16 @@ class PeopleConfig(AppConfig):
     verbose_name = "人员"
 
     def ready(self):
+        from cloudbranch.accounts.sso import register_resolver
         from cloudbranch.core.nav import MenuEntry, register
         from cloudbranch.orgs import hooks
         from cloudbranch.orgs.scoping import holds
 
         from . import services
         from .selectors import has_person
+        from .sso import resolve_roster_user
 
+        register_resolver(resolve_roster_user)  # single sign-on: identity = staff number on the roster
         hooks.register_merge_handler(services.move_members_on_merge)
         hooks.register_dissolve_check(services.members_block_dissolve)
 
