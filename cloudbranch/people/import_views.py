@@ -1,7 +1,11 @@
-"""Import pages: upload form, template download, job status with a polled progress bar.
+"""Import pages: upload form, template download, job page (polled progress → preview), and the
+confirm / discard / undo buttons (POST).
 
-Thin: the upload becomes an ``ImportJob`` through ``importing.import_job_create``; the work is
-done by the ``run_import_job`` task. A job is visible to its creator only (others get 404).
+Thin: the upload becomes an ``ImportJob`` through ``importing.import_job_create``; the preview is
+made by the ``run_import_job`` task; confirm, discard and undo are services that raise
+``ConflictError`` (shown on the job page with status 409, nothing written). A job is visible to
+its creator only (others get 404), and a confirmed one also to an organization administrator
+over its units (who may undo it).
 """
 
 from __future__ import annotations
@@ -11,14 +15,16 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from cloudbranch.core.errors import ConflictError
 from cloudbranch.orgs.scoping import requires_grant
 
 from . import importing
 
 PERMISSION = importing.IMPORT_PERMISSION
 ERRORS_PER_PAGE = 50
+CHANGES_PER_PAGE = 20
 RECENT_JOBS = 10
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
@@ -33,9 +39,6 @@ class ImportUploadForm(forms.Form):
             }
         ),
         error_messages={"required": "请选择要上传的 .xlsx 文件。", "empty": "上传的文件是空的。"},
-    )
-    dry_run = forms.BooleanField(
-        label="仅校验（不写入）", required=False, widget=forms.CheckboxInput(attrs={"class": "form-check-input"})
     )
     update_existing = forms.BooleanField(
         label="按身份证号更新已有人员",
@@ -63,16 +66,18 @@ def start(request):
                 actor=request.user,
                 file_name=upload.name,
                 data=upload.read(),
-                dry_run=form.cleaned_data["dry_run"],
                 update_existing=form.cleaned_data["update_existing"],
             )
-            messages.info(request, "文件已上传。")
+            messages.info(request, "文件已上传，正在生成预览。")
             return redirect("people_import:job", job_id=job.pk)
         status = 422
     else:
         form = ImportUploadForm()
-    jobs = importing.import_job_list(request.user)[:RECENT_JOBS]
-    return render(request, "people/import_start.html", {"form": form, "jobs": jobs}, status=status)
+    jobs = list(importing.import_job_list(request.user)[:RECENT_JOBS])
+    latest = importing.latest_confirmed_job()
+    undoable = latest if latest is not None and importing.may_undo(request.user, latest) else None
+    context = {"form": form, "jobs": jobs, "undoable": undoable}
+    return render(request, "people/import_start.html", context, status=status)
 
 
 @require_GET
@@ -86,12 +91,53 @@ def template(request):
     return response
 
 
+def _job_page(request, job, *, status: int = 200, error: ConflictError | None = None):
+    shown = (job.Status.PREVIEWED, job.Status.SUCCEEDED, job.Status.UNDONE)
+    items = job.errors or (job.changes if job.status in shown else [])
+    per_page = ERRORS_PER_PAGE if job.errors else CHANGES_PER_PAGE
+    page = Paginator(items, per_page).get_page(request.GET.get("page"))
+    latest = importing.latest_confirmed_job() if job.status == job.Status.SUCCEEDED else None
+    context = {
+        "job": job,
+        "page": page,
+        "can_confirm": job.status == job.Status.PREVIEWED and job.created_by_id == request.user.pk,
+        "can_undo": latest is not None and latest.pk == job.pk and importing.may_undo(request.user, job),
+        "conflict": error,
+    }
+    return render(request, "people/import_job.html", context, status=status)
+
+
 @require_GET
 @requires_grant(PERMISSION)
 def job(request, job_id: int):
-    job = importing.access_import_job(request.user, job_id)
-    page = Paginator(job.errors or [], ERRORS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "people/import_job.html", {"job": job, "page": page})
+    return _job_page(request, importing.access_import_job(request.user, job_id))
+
+
+def _act(request, job_id: int, service, done: str):
+    try:
+        service(actor=request.user, job_id=job_id)
+    except ConflictError as exc:
+        return _job_page(request, importing.access_import_job(request.user, job_id), status=409, error=exc)
+    messages.success(request, done)
+    return redirect("people_import:job", job_id=job_id)
+
+
+@require_POST
+@requires_grant(PERMISSION)
+def confirm(request, job_id: int):
+    return _act(request, job_id, importing.import_confirm, "已确认导入。")
+
+
+@require_POST
+@requires_grant(PERMISSION)
+def discard(request, job_id: int):
+    return _act(request, job_id, importing.import_discard, "已放弃本次导入，未写入任何数据。")
+
+
+@require_POST
+@requires_grant(PERMISSION)
+def undo(request, job_id: int):
+    return _act(request, job_id, importing.import_undo, "已撤销本次导入。")
 
 
 @require_GET

@@ -1,15 +1,23 @@
-"""Roster import from an Excel workbook (.xlsx): read, validate every row, then write all-or-nothing.
+"""Roster import from an Excel workbook (.xlsx): read, check every row, preview, confirm, undo.
 
 The file is checked in full before anything is written: every row goes through the same rules
 as the roster form (``validation.check_person``, ``services.check_member_unit``) plus the
 importer's scope, duplicates inside the file and against the roster. One error anywhere means
 nothing is written; every error names the spreadsheet row (as Excel numbers it) and the Chinese
-column name. A valid file is committed in one transaction with bulk inserts, a ``PersonEvent``
-and an audit row per person and one summary audit row (个人信息保护法 Art. 51: the processing of
-sensitive personal information is recorded; ID and phone numbers never appear in clear).
+column name.
 
-Entry points: ``import_people`` (the whole pipeline on bytes) and ``run_job`` (an ``ImportJob``
-with its status and progress), used by the task, the page, the API and ``manage.py import_people``.
+An upload is first a **preview** (``run_job``, a background task): counts, errors, the planned
+changes with field-level diffs (ID and phone masked), the file's hash, the hash of the checked
+data and the fingerprint of every person it would update, stored on the ``ImportJob``.
+``import_confirm`` re-checks all three and commits in one transaction with bulk inserts, a
+``PersonEvent`` and an audit row per person and one summary audit row (个人信息保护法 Art. 51:
+the processing of sensitive personal information is recorded; ID and phone numbers never appear
+in clear), keeping what ``import_undo`` needs to restore the exact previous state. The generic
+part (hashes, fingerprints, snapshots, conditional transitions) is ``import_plan``.
+
+Entry points: ``import_job_create`` → ``run_job`` → ``import_confirm`` / ``import_discard`` →
+``import_undo`` (page, API, ``manage.py import_people``); ``import_people`` checks and writes in
+one go without a preview (scripts and tests).
 """
 
 from __future__ import annotations
@@ -28,14 +36,16 @@ from decimal import Decimal
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from cloudbranch.audit.services import audit_bulk, audit_event, audit_record, field_changes, snapshot
 from cloudbranch.core.db import refresh_planner_statistics
+from cloudbranch.core.errors import ConflictError
 from cloudbranch.orgs.models import OrgUnit
 from cloudbranch.orgs.scoping import can, holds
 
-from . import crypto, idcard
+from . import crypto, idcard, import_plan
 from .choices import Category, Gender, PersonEventKind, PoliticalStatus
 from .models import ImportJob, Person, PersonEvent
 from .services import (
@@ -549,6 +559,142 @@ def validate(
     return rows, errors
 
 
+# --- planning -------------------------------------------------------------------------------
+
+CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
+# Shown for a new person in the preview (the rest of the row is in the file).
+PREVIEW_NEW_FIELDS = ("name", "id_number", "gender", "political_status", "unit", "phone")
+
+
+@dataclass
+class _Change:
+    row: _Row
+    op: str  # CREATE, UPDATE or UNCHANGED
+    values: dict  # the person's PERSON_FIELDS as the import leaves them (unit as an OrgUnit)
+    before: dict | None = None  # snapshot of an existing person
+    diff: dict = field(default_factory=dict)
+
+
+def plan_changes(rows: list[_Row]) -> list[_Change]:
+    """What each checked row would do, in file order (nothing is written)."""
+    changes: list[_Change] = []
+    for row in rows:
+        d = row.data
+        if row.existing is None:
+            values = {
+                "name": d["name"],
+                "gender": d["gender"],
+                "ethnicity": d.get("ethnicity") or "",
+                "birth_date": d.get("birth_date") or idcard.parse(row.id_number).birth_date,
+                "phone": d.get("phone") or "",
+                "staff_number": d.get("staff_number") or "",
+                "category": d["category"],
+                "political_status": d["political_status"],
+                "unit": row.unit,
+                "applied_on": d.get("applied_on"),
+                "activist_on": d.get("activist_on"),
+                "candidate_on": d.get("candidate_on"),
+                "joined_on": d.get("joined_on"),
+                "confirmed_on": d.get("confirmed_on"),
+            }
+            changes.append(_Change(row=row, op=CREATE, values=values))
+            continue
+        person = row.existing
+        before = snapshot(person, PERSON_FIELDS)
+        merged = _merged_for_update(person, d)
+        merged["unit"] = row.unit or person.unit
+        if merged.get("birth_date") is None:
+            merged["birth_date"] = idcard.parse(row.id_number).birth_date
+        values = {f: merged[f] for f in PERSON_FIELDS}
+        diff = field_changes(before, values, fields=AUDITED_FIELDS, sensitive=SENSITIVE_FIELDS)
+        changes.append(_Change(row=row, op=UPDATE if diff else UNCHANGED, values=values, before=before, diff=diff))
+    return changes
+
+
+def plan_document(changes: list[_Change]) -> list[dict]:
+    """The canonical form of the checked data whose hash is ``plan_sha256`` (ID numbers as their
+    keyed hash; other values as the import would store them)."""
+    return [
+        {
+            "row": c.row.number,
+            "op": c.op,
+            "person": c.row.existing.pk if c.row.existing is not None else None,
+            "id": crypto.search_hash(c.row.id_number),
+            "values": import_plan.jsonable(c.values) if c.op != UNCHANGED else None,
+        }
+        for c in changes
+    ]
+
+
+def _display(fname: str, value, unit_names: dict) -> str:
+    if value is None or value == "":
+        return ""
+    if fname == "unit":
+        return unit_names.get(value.pk if isinstance(value, OrgUnit) else value, str(value))
+    if fname == "phone":
+        return crypto.mask_phone(value)
+    if fname == "id_number":
+        return crypto.mask_id_number(value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    choices = {"gender": Gender, "category": Category, "political_status": PoliticalStatus}
+    if fname in choices:
+        try:
+            return str(choices[fname](value).label)
+        except ValueError:
+            return str(value)
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _preview_label(fname: str) -> str:
+    return "所在党组织" if fname == "unit" else _label(fname)
+
+
+def preview_rows(changes: list[_Change]) -> list[dict]:
+    """The planned creates and updates as the preview shows them: field-level diffs, ID and phone
+    numbers masked."""
+    unit_names: dict = {}
+    for c in changes:
+        for unit in (c.values.get("unit"), getattr(c.row.existing, "unit", None)):
+            if isinstance(unit, OrgUnit):
+                unit_names[unit.pk] = unit.name
+    out = []
+    for c in changes:
+        if c.op == UNCHANGED:
+            continue
+        if c.op == CREATE:
+            values = {**c.values, "id_number": c.row.id_number}
+            diff = [
+                {"field": f, "label": _preview_label(f), "old": "", "new": _display(f, values.get(f), unit_names)}
+                for f in PREVIEW_NEW_FIELDS
+                if values.get(f) not in (None, "")
+            ]
+        else:
+            diff = []
+            for f in c.diff:
+                old, new = c.before.get(f), c.values.get(f)
+                diff.append(
+                    {
+                        "field": f,
+                        "label": _preview_label(f),
+                        "old": _display(f, old, unit_names),
+                        "new": _display(f, new, unit_names),
+                    }
+                )
+        out.append(
+            {
+                "row": c.row.number,
+                "op": c.op,
+                "person": c.row.existing.pk if c.row.existing is not None else None,
+                "name": c.values["name"],
+                "diff": diff,
+            }
+        )
+    return out
+
+
 # --- writing --------------------------------------------------------------------------------
 
 
@@ -563,98 +709,74 @@ BULK_ROWS = 1000
 def _commit(
     *,
     actor,
-    rows: list[_Row],
+    changes: list[_Change],
     job: ImportJob | None,
     file_name: str,
     outcome: ImportOutcome,
     on_commit_job: Callable[[ImportOutcome], None] | None = None,
-) -> None:
-    """Write every row in one transaction. Raises ``IntegrityError`` if the roster changed under us."""
+    summary_action: str = "people.import.commit",
+    keep_undo: bool = False,
+) -> dict:
+    """Write every planned change in one transaction. Raises ``IntegrityError`` if the roster
+    changed under us. With ``keep_undo``, returns what undo needs: created ids, the full stored
+    state of every updated person before the write, every touched person's fingerprint after it."""
     user = _actor_or_none(actor)
     job_id = job.pk if job is not None else None
-    new_rows = [r for r in rows if r.existing is None]
-    upd_rows = [r for r in rows if r.existing is not None]
+    creates = [c for c in changes if c.op == CREATE]
+    updates = [c for c in changes if c.op == UPDATE]
+    undo: dict = {}
     with transaction.atomic():
         # Someone may have entered one of these people since validation: refuse rather than guess.
-        new_hashes = [crypto.search_hash(r.id_number) for r in new_rows]
+        new_hashes = [crypto.search_hash(c.row.id_number) for c in creates]
         if _load_existing(new_hashes):
             raise IntegrityError("id number registered during import")
 
         people: list[Person] = []
-        for row in new_rows:
-            d = row.data
-            person = Person(
-                name=d["name"],
-                gender=d["gender"],
-                ethnicity=d.get("ethnicity") or "",
-                birth_date=d.get("birth_date") or idcard.parse(row.id_number).birth_date,
-                phone=d.get("phone") or "",
-                staff_number=d.get("staff_number") or "",
-                category=d["category"],
-                political_status=d["political_status"],
-                unit=row.unit,
-                applied_on=d.get("applied_on"),
-                activist_on=d.get("activist_on"),
-                candidate_on=d.get("candidate_on"),
-                joined_on=d.get("joined_on"),
-                confirmed_on=d.get("confirmed_on"),
-            )
-            person.set_id_number(row.id_number)
+        for c in creates:
+            person = Person(**c.values)
+            person.set_id_number(c.row.id_number)
             people.append(person)
         Person.objects.bulk_create(people, batch_size=500)
 
         events: list[PersonEvent] = []
         audits = []
-        for row, person in zip(new_rows, people, strict=True):
+        for c, person in zip(creates, people, strict=True):
             events.append(
                 PersonEvent(
                     person=person,
                     kind=PersonEventKind.IMPORTED,
                     actor=user,
                     new_value=person.get_political_status_display(),
-                    details={"unit": person.unit_id, "job": job_id, "row": row.number},
+                    details={"unit": person.unit_id, "job": job_id, "row": c.row.number},
                 )
             )
             audits.append(
-                audit_event(
-                    actor,
-                    action="people.person.import",
-                    target=person,
-                    changes=new_person_changes(person),
-                )
+                audit_event(actor, action="people.person.import", target=person, changes=new_person_changes(person))
             )
 
         changed: list[Person] = []
         changed_fields: set[str] = set()
-        for row in upd_rows:
-            person = row.existing
-            before = snapshot(person, PERSON_FIELDS)
+        before_states: dict[str, dict] = {}
+        for c in updates:
+            person = c.row.existing
+            if keep_undo:
+                before_states[str(person.pk)] = import_plan.row_state(person)
             old_unit = person.unit
-            merged = _merged_for_update(person, row.data)
-            merged["unit"] = row.unit or person.unit
-            if merged.get("birth_date") is None:
-                merged["birth_date"] = idcard.parse(row.id_number).birth_date
             for fname in PERSON_FIELDS:
-                setattr(person, fname, merged[fname])
-            diff = field_changes(
-                before, snapshot(person, PERSON_FIELDS), fields=AUDITED_FIELDS, sensitive=SENSITIVE_FIELDS
-            )
-            if not diff:
-                outcome.unchanged += 1
-                continue
+                setattr(person, fname, c.values[fname])
             changed.append(person)
-            changed_fields |= set(diff)
+            changed_fields |= set(c.diff)
             events.extend(
                 change_events(
                     person,
-                    diff,
-                    before,
+                    c.diff,
+                    c.before,
                     actor=user,
                     old_unit_name=old_unit.name,
-                    details={"job": job_id, "row": row.number, "source": "import"},
+                    details={"job": job_id, "row": c.row.number, "source": "import"},
                 )
             )
-            audits.append(audit_event(actor, action="people.person.import", target=person, changes=diff))
+            audits.append(audit_event(actor, action="people.person.import", target=person, changes=c.diff))
         if changed:
             update_fields = sorted(changed_fields | {"updated_at"})
             now = timezone.now()
@@ -666,10 +788,11 @@ def _commit(
         audit_bulk(audits)
         outcome.created = len(people)
         outcome.updated = len(changed)
+        outcome.unchanged = len(changes) - len(people) - len(changed)
         target = job if job is not None else ("people.importjob", "", file_name)
         audit_record(
             actor=actor,
-            action="people.import.commit",
+            action=summary_action,
             target=target,
             changes={
                 "file": {"new": file_name},
@@ -678,6 +801,13 @@ def _commit(
                 "updated": {"new": outcome.updated},
             },
         )
+        if keep_undo:
+            touched = [p.pk for p in people] + [p.pk for p in changed]
+            after = {}
+            for start in range(0, len(touched), QUERY_CHUNK):
+                for person in Person.objects.filter(pk__in=touched[start : start + QUERY_CHUNK]):
+                    after[str(person.pk)] = import_plan.fingerprint(person)
+            undo = {"created": [p.pk for p in people], "updated": before_states, "after": after}
         outcome.committed = True
         outcome.message = f"导入完成：新增 {outcome.created} 人，更新 {outcome.updated} 人" + (
             f"，{outcome.unchanged} 人无变化。" if outcome.unchanged else "。"
@@ -686,9 +816,43 @@ def _commit(
             on_commit_job(outcome)
     if outcome.created >= BULK_ROWS:
         transaction.on_commit(lambda: refresh_planner_statistics("people_person", "people_personevent"))
+    return undo
 
 
 # --- the pipeline ---------------------------------------------------------------------------
+
+
+def check_file(
+    *,
+    actor,
+    data: bytes,
+    update_existing: bool = False,
+    progress: Callable[[int], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
+) -> tuple[ImportOutcome, list[_Change] | None]:
+    """Read and check a workbook and plan its changes; nothing is written. The changes are None
+    when there are errors (then ``outcome.errors`` lists them all)."""
+    outcome = ImportOutcome()
+    try:
+        sheet = read_workbook(data)
+    except ImportFileError as exc:
+        outcome.errors = [{"row": exc.row, "column": exc.column, "message": exc.message}]
+        outcome.message = exc.message
+        return outcome, None
+    outcome.warnings = sheet.warnings
+    outcome.total_rows = len(sheet.rows)
+    if on_total is not None:
+        on_total(outcome.total_rows)
+    rows, errors = validate(actor=actor, sheet=sheet, update_existing=update_existing, progress=progress)
+    if errors:
+        outcome.errors = errors
+        outcome.message = f"发现 {len(errors)} 处错误，未导入任何数据。请修改后重新上传。"
+        return outcome, None
+    changes = plan_changes(rows)
+    outcome.created = sum(1 for c in changes if c.op == CREATE)
+    outcome.updated = sum(1 for c in changes if c.op == UPDATE)
+    outcome.unchanged = len(changes) - outcome.created - outcome.updated
+    return outcome, changes
 
 
 def import_people(
@@ -703,38 +867,29 @@ def import_people(
     on_total: Callable[[int], None] | None = None,
     on_commit_job: Callable[[ImportOutcome], None] | None = None,
 ) -> ImportOutcome:
-    """Read, check and (unless ``dry_run``) write a roster workbook, all-or-nothing.
+    """Read, check and (unless ``dry_run``) write a roster workbook in one go, all-or-nothing,
+    without a stored preview (scripts and tests; the page, the API and the command go through
+    ``run_job`` → ``import_confirm``, which can be undone).
 
     Raises ``PermissionDenied`` when the actor holds ``people.import_person`` nowhere.
     """
     if not holds(actor, IMPORT_PERMISSION):
         raise PermissionDenied
-    outcome = ImportOutcome()
-    try:
-        sheet = read_workbook(data)
-    except ImportFileError as exc:
-        outcome.errors = [{"row": exc.row, "column": exc.column, "message": exc.message}]
-        outcome.message = exc.message
+    outcome, changes = check_file(
+        actor=actor, data=data, update_existing=update_existing, progress=progress, on_total=on_total
+    )
+    if changes is None:
         return outcome
-    outcome.warnings = sheet.warnings
-    outcome.total_rows = len(sheet.rows)
-    if on_total is not None:
-        on_total(outcome.total_rows)
-    rows, errors = validate(actor=actor, sheet=sheet, update_existing=update_existing, progress=progress)
-    if errors:
-        outcome.errors = errors
-        outcome.message = f"发现 {len(errors)} 处错误，未导入任何数据。请修改后重新上传。"
-        return outcome
-    would_create = sum(1 for r in rows if r.existing is None)
-    would_update = len(rows) - would_create
     if dry_run:
-        outcome.created, outcome.updated = would_create, would_update
         outcome.message = (
-            f"校验通过：共 {len(rows)} 行，将新增 {would_create} 人、更新 {would_update} 人（仅校验，未写入）。"
+            f"校验通过：共 {outcome.total_rows} 行，将新增 {outcome.created} 人、更新 {outcome.updated} 人"
+            "（仅校验，未写入）。"
         )
         return outcome
     try:
-        _commit(actor=actor, rows=rows, job=job, file_name=file_name, outcome=outcome, on_commit_job=on_commit_job)
+        _commit(
+            actor=actor, changes=changes, job=job, file_name=file_name, outcome=outcome, on_commit_job=on_commit_job
+        )
     except IntegrityError:
         outcome.created = outcome.updated = outcome.unchanged = 0
         outcome.committed = False
@@ -744,17 +899,26 @@ def import_people(
     return outcome
 
 
+def _unit_ids(changes: list[_Change]) -> list[int]:
+    ids = set()
+    for c in changes:
+        if c.op == UNCHANGED:
+            continue
+        ids.add(c.values["unit"].pk)
+        if c.row.existing is not None:
+            ids.add(c.row.existing.unit_id)
+    return sorted(ids)
+
+
 def run_job(job_id: int) -> ImportJob | None:
-    """Process one ``ImportJob``: its creator is the actor whose scope applies. Progress is written
-    with separate ``UPDATE`` statements during validation, before the write transaction, so
-    other connections see it (on SQLite a write transaction would block them)."""
+    """Check one uploaded ``ImportJob`` into a stored preview (nothing is written to the roster):
+    its creator is the actor whose scope applies. Progress is written with separate ``UPDATE``
+    statements so other connections see it."""
     job = ImportJob.objects.select_related("created_by").filter(pk=job_id).first()
     if job is None or job.status != ImportJob.Status.PENDING:
         return job  # gone, or already handled by another worker
     jobs = ImportJob.objects.filter(pk=job.pk)
-    now = timezone.now()
-    claimed = jobs.filter(status=ImportJob.Status.PENDING).update(status=ImportJob.Status.RUNNING, started_at=now)
-    if not claimed:
+    if not import_plan.transition(jobs, ImportJob.Status.PENDING, ImportJob.Status.RUNNING, started_at=timezone.now()):
         return job
     actor = job.created_by
 
@@ -779,39 +943,292 @@ def run_job(job_id: int) -> ImportJob | None:
             "processed_rows": outcome.total_rows,
             "created_count": outcome.created,
             "updated_count": outcome.updated,
+            "unchanged_count": outcome.unchanged,
             "finished_at": timezone.now(),
-            "file_data": b"",  # the spreadsheet holds ID numbers: not kept
         }
 
-    def on_commit_job(outcome: ImportOutcome) -> None:
-        # Inside the write transaction: the job turns "succeeded" together with the rows it wrote.
-        jobs.update(**finish_fields(outcome, ImportJob.Status.SUCCEEDED))
-
+    data = bytes(job.file_data)
     try:
-        outcome = import_people(
-            actor=actor,
-            data=bytes(job.file_data),
-            file_name=job.file_name,
-            dry_run=job.dry_run,
-            update_existing=job.update_existing,
-            job=job,
-            progress=progress,
-            on_total=on_total,
-            on_commit_job=on_commit_job,
+        if not holds(actor, IMPORT_PERMISSION):
+            raise PermissionDenied
+        outcome, changes = check_file(
+            actor=actor, data=data, update_existing=job.update_existing, progress=progress, on_total=on_total
         )
-        if not outcome.committed:
-            jobs.update(**finish_fields(outcome, ImportJob.Status.VALIDATED if outcome.ok else ImportJob.Status.FAILED))
+        if changes is None:
+            jobs.update(**finish_fields(outcome, ImportJob.Status.FAILED), file_data=b"")
+        elif job.dry_run:
+            outcome.message = (
+                f"校验通过：共 {outcome.total_rows} 行，将新增 {outcome.created} 人、更新 {outcome.updated} 人"
+                "（仅校验，未写入）。"
+            )
+            jobs.update(**finish_fields(outcome, ImportJob.Status.VALIDATED), file_data=b"")
+        else:
+            outcome.message = (
+                f"预览：共 {outcome.total_rows} 行，将新增 {outcome.created} 人、更新 {outcome.updated} 人"
+                + (f"，{outcome.unchanged} 人无变化" if outcome.unchanged else "")
+                + "。请核对下面的变更后确认导入。"
+            )
+            jobs.update(
+                **finish_fields(outcome, ImportJob.Status.PREVIEWED),
+                file_sha256=import_plan.sha256_hex(data),
+                plan_sha256=import_plan.plan_hash(plan_document(changes)),
+                changes=preview_rows(changes),
+                fingerprints={
+                    str(c.row.existing.pk): import_plan.fingerprint(c.row.existing) for c in changes if c.op == UPDATE
+                },
+                unit_ids=_unit_ids(changes),
+            )
     except PermissionDenied:
         outcome = ImportOutcome(message="您没有导入人员的权限。")
         outcome.errors = [{"row": None, "column": "", "message": outcome.message}]
-        jobs.update(**finish_fields(outcome, ImportJob.Status.FAILED))
+        jobs.update(**finish_fields(outcome, ImportJob.Status.FAILED), file_data=b"")
     except Exception:
         logger.exception("import job %s failed", job.pk)
         outcome = ImportOutcome(message="导入时发生内部错误，未写入任何数据。请稍后重试或联系系统管理员。")
         outcome.errors = [{"row": None, "column": "", "message": outcome.message}]
-        jobs.update(**finish_fields(outcome, ImportJob.Status.FAILED))
+        jobs.update(**finish_fields(outcome, ImportJob.Status.FAILED), file_data=b"")
     job.refresh_from_db()
     return job
+
+
+# --- confirm, discard, undo -------------------------------------------------------------------
+
+ROSTER_CHANGED = "预览后名册已变化，请重新上传预览"
+ALREADY_CONFIRMED = "该导入已确认"
+PREVIEW_EXPIRED = "预览已过期，请重新上传预览"
+ALREADY_UNDONE = "该导入已撤销"
+NOT_LATEST = "只能撤销最近一次确认的导入"
+UNDO_REFUSED_CHANGED = "导入后以下人员的信息已有变动，不能撤销："
+UNDO_REFUSED_LINKED = "导入新增的以下人员已有其他记录（{kinds}），不能撤销："
+S = ImportJob.Status
+
+
+class _Stale(Exception):
+    def __init__(self, errors: list[dict] | None = None):
+        super().__init__(ROSTER_CHANGED)
+        self.errors = errors or []
+
+
+def preview_ttl() -> datetime.timedelta:
+    """How long a preview can be confirmed (setting ``IMPORT_PREVIEW_TTL_HOURS``, default 24)."""
+    return datetime.timedelta(hours=float(getattr(settings, "IMPORT_PREVIEW_TTL_HOURS", 24)))
+
+
+def _confirm_refusal(status: str) -> str:
+    if status in (S.CONFIRMING, S.SUCCEEDED, S.UNDOING, S.UNDONE):
+        return ALREADY_CONFIRMED
+    if status == S.STALE:
+        return ROSTER_CHANGED
+    if status == S.EXPIRED:
+        return PREVIEW_EXPIRED
+    if status == S.DISCARDED:
+        return "该预览已放弃，请重新上传"
+    if status in (S.PENDING, S.RUNNING):
+        return "预览尚未完成，请稍候"
+    return "该导入没有可确认的预览"
+
+
+def _own_job(actor, job_id) -> ImportJob:
+    job = access_import_job(actor, job_id)
+    if job.created_by_id != getattr(actor, "pk", None):
+        from django.http import Http404
+
+        raise Http404
+    if not holds(actor, IMPORT_PERMISSION):
+        raise PermissionDenied
+    return job
+
+
+def import_confirm(*, actor, job_id) -> ImportJob:
+    """Commit a previewed import, after checking that the stored file, the checked data and every
+    person it updates are exactly as at preview time (409 otherwise, nothing written). The move
+    previewed → confirming is a conditional UPDATE: a second or concurrent confirm gets 409."""
+    job = _own_job(actor, job_id)
+    jobs = ImportJob.objects.filter(pk=job.pk)
+    if job.status != S.PREVIEWED:
+        raise ConflictError(_confirm_refusal(job.status))
+    if job.finished_at is not None and timezone.now() - job.finished_at > preview_ttl():
+        import_plan.transition(jobs, S.PREVIEWED, S.EXPIRED, file_data=b"", message=PREVIEW_EXPIRED)
+        raise ConflictError(PREVIEW_EXPIRED)
+    outcome = ImportOutcome()
+    try:
+        with transaction.atomic():
+            if not import_plan.transition(jobs, S.PREVIEWED, S.CONFIRMING):
+                raise ConflictError(_confirm_refusal(jobs.values_list("status", flat=True).first() or ""))
+            data = bytes(jobs.values_list("file_data", flat=True).get())
+            if import_plan.sha256_hex(data) != job.file_sha256:
+                raise _Stale([{"field": "file", "message": "上传的文件与预览时不一致"}])
+            outcome, changes = check_file(actor=actor, data=data, update_existing=job.update_existing)
+            if changes is None:
+                raise _Stale(outcome.errors[:50])
+            if import_plan.plan_hash(plan_document(changes)) != job.plan_sha256:
+                raise _Stale([{"field": "plan", "message": "校验后的数据与预览时不一致"}])
+            updated = {str(c.row.existing.pk): c.row.existing for c in changes if c.op == UPDATE}
+            moved = [p for pk, p in updated.items() if job.fingerprints.get(pk) != import_plan.fingerprint(p)] + [
+                None for pk in job.fingerprints if pk not in updated
+            ]
+            if moved:
+                raise _Stale([{"field": "person", "message": f"{p.name}（{p.id_number_masked}）"} for p in moved if p])
+            undo = _commit(
+                actor=actor,
+                changes=changes,
+                job=job,
+                file_name=job.file_name,
+                outcome=outcome,
+                summary_action="people.import.confirm",
+                keep_undo=True,
+            )
+            now = timezone.now()
+            jobs.update(
+                status=S.SUCCEEDED,
+                file_data=b"",  # the spreadsheet holds ID numbers: not kept once imported
+                undo_data=undo,
+                confirmed_at=now,
+                confirmed_by=actor,
+                finished_at=now,
+                message=outcome.message[:500],
+                created_count=outcome.created,
+                updated_count=outcome.updated,
+                unchanged_count=outcome.unchanged,
+            )
+    except (_Stale, IntegrityError) as exc:
+        errors = exc.errors if isinstance(exc, _Stale) else []
+        import_plan.transition(jobs, S.PREVIEWED, S.STALE, file_data=b"", message=ROSTER_CHANGED)
+        raise ConflictError(ROSTER_CHANGED, errors=errors) from None
+    return access_import_job(actor, job.pk)
+
+
+def import_discard(*, actor, job_id) -> ImportJob:
+    """Drop a preview without importing (its file is deleted)."""
+    job = _own_job(actor, job_id)
+    with transaction.atomic():
+        if not import_plan.transition(ImportJob.objects.filter(pk=job.pk), S.PREVIEWED, S.DISCARDED, file_data=b""):
+            raise ConflictError(_confirm_refusal(job.status))
+        audit_record(actor=actor, action="people.import.discard", target=job, changes={"file": {"new": job.file_name}})
+    return access_import_job(actor, job.pk)
+
+
+def latest_confirmed_job() -> ImportJob | None:
+    """The import that may be undone: the latest confirmed one in the whole roster (undo is
+    strictly last-in first-out across all units, so two undos never interleave)."""
+    return (
+        ImportJob.objects.filter(status__in=[S.SUCCEEDED, S.UNDOING], confirmed_at__isnull=False)
+        .defer("file_data", "errors", "warnings", "changes", "fingerprints", "undo_data")
+        .order_by("-confirmed_at", "-id")
+        .first()
+    )
+
+
+def may_undo(user, job: ImportJob) -> bool:
+    """Its creator (still allowed to import into every unit it touched) or an organization
+    administrator (``orgs.change_orgunit``) over every unit it touched."""
+    if user is None or not user.is_authenticated or not job.unit_ids:
+        return False
+    units = list(OrgUnit.objects.filter(pk__in=job.unit_ids))
+    own = job.created_by_id == user.pk
+    return bool(units) and all(
+        can(user, "orgs.change_orgunit", u) or (own and can(user, IMPORT_PERMISSION, u)) for u in units
+    )
+
+
+def import_undo(*, actor, job_id) -> ImportJob:
+    """Undo the latest confirmed import as a whole, back to the exact previous state.
+
+    Created people are deleted together with the history rows the import wrote for them (they
+    were never on the roster otherwise; the audit log keeps the trace). Updated people get every
+    stored column back as it was (encrypted ID, hashes, ``updated_at`` included); their history
+    keeps the import's rows and gains reversing rows (details ``source: "import_undo"``), since
+    history is never overwritten. Refused (409) if any touched person changed since, or if a
+    created person has rows in other tables pointing at them (never cascaded).
+    """
+    job = access_import_job(actor, job_id)
+    jobs = ImportJob.objects.filter(pk=job.pk)
+    if job.status in (S.UNDOING, S.UNDONE):
+        raise ConflictError(ALREADY_UNDONE)
+    if job.status != S.SUCCEEDED or job.confirmed_at is None:
+        raise ConflictError("只能撤销经预览确认的导入")
+    if not may_undo(actor, job):
+        raise PermissionDenied
+    latest = latest_confirmed_job()
+    if latest is None or latest.pk != job.pk:
+        raise ConflictError(NOT_LATEST)
+    undo = ImportJob.objects.values_list("undo_data", flat=True).get(pk=job.pk)
+    user = _actor_or_none(actor)
+    with transaction.atomic():
+        if not import_plan.transition(jobs, S.SUCCEEDED, S.UNDOING):
+            raise ConflictError(ALREADY_UNDONE)
+        changed, missing = import_plan.changed_since(Person, undo["after"])
+        if changed or missing:
+            names = [f"{p.name}（{p.id_number_masked}）" for p in changed] + [f"已删除的人员 #{pk}" for pk in missing]
+            raise ConflictError(
+                UNDO_REFUSED_CHANGED + "、".join(names[:20]) + ("等" if len(names) > 20 else ""),
+                errors=[{"field": "person", "message": n} for n in names],
+            )
+        created = [int(pk) for pk in undo["created"]]
+        mine = Q(kind=PersonEventKind.IMPORTED, details__job=job.pk)
+        linked = import_plan.dependents(Person, created, allowed={PersonEvent: mine})
+        if linked:
+            raise ConflictError(
+                UNDO_REFUSED_LINKED.format(kinds="、".join(f"{name} {n} 条" for name, n in linked)),
+                errors=[{"field": "person", "message": f"{name}：{n} 条"} for name, n in linked],
+            )
+        audits = []
+        gone = list(Person.objects.filter(pk__in=created))
+        for person in gone:
+            audits.append(
+                audit_event(
+                    actor,
+                    action="people.person.import_undo",
+                    target=person,
+                    changes={"deleted": {"old": person.name, "new": None}},
+                )
+            )
+        PersonEvent.objects.filter(person_id__in=created).filter(mine).delete()
+        Person.objects.filter(pk__in=created).delete()
+
+        before_states = undo["updated"]
+        restored = list(Person.objects.filter(pk__in=[int(pk) for pk in before_states]).select_related("unit"))
+        unit_ids = {p.unit_id for p in restored} | {s["unit_id"] for s in before_states.values()}
+        units = OrgUnit.objects.in_bulk(list(unit_ids))
+        events: list[PersonEvent] = []
+        fields: set[str] = set()
+        for person in restored:
+            after = snapshot(person, PERSON_FIELDS)
+            after_unit_name = person.unit.name
+            fields |= set(import_plan.apply_state(person, before_states[str(person.pk)]))
+            person.unit = units[person.unit_id]
+            diff = field_changes(after, person, fields=PERSON_FIELDS, sensitive=SENSITIVE_FIELDS)
+            events.extend(
+                change_events(
+                    person,
+                    diff,
+                    after,
+                    actor=user,
+                    old_unit_name=after_unit_name,
+                    details={"job": job.pk, "source": "import_undo"},
+                )
+            )
+            audits.append(audit_event(actor, action="people.person.import_undo", target=person, changes=diff))
+        if restored:
+            Person.objects.bulk_update(restored, sorted(fields), batch_size=500)
+        PersonEvent.objects.bulk_create(events, batch_size=1000)
+        audit_bulk(audits)
+        audit_record(
+            actor=actor,
+            action="people.import.undo",
+            target=job,
+            changes={"deleted": {"new": len(gone)}, "restored": {"new": len(restored)}},
+        )
+        import_plan.transition(
+            jobs,
+            S.UNDOING,
+            S.UNDONE,
+            undone_at=timezone.now(),
+            undone_by=actor,
+            undo_data={"created": created, "updated": sorted(int(pk) for pk in before_states)},
+            message=f"已撤销：删除新增的 {len(gone)} 人，恢复 {len(restored)} 人导入前的信息。",
+        )
+    return access_import_job(actor, job.pk)
 
 
 # --- jobs: the service and selectors used by the page, the API and the command ----------------
@@ -820,7 +1237,7 @@ def run_job(job_id: int) -> ImportJob | None:
 def import_job_create(
     *, actor, file_name: str, data: bytes, dry_run: bool = False, update_existing: bool = False, enqueue: bool = True
 ) -> ImportJob:
-    """Record an upload and queue its processing once the upload is committed."""
+    """Record an upload and queue its preview once the upload is committed."""
     if not holds(actor, IMPORT_PERMISSION):
         raise PermissionDenied
     with transaction.atomic():
@@ -849,21 +1266,33 @@ def import_job_create(
     return job
 
 
+LIST_DEFER = ("file_data", "errors", "warnings", "changes", "fingerprints", "undo_data")
+
+
 def import_job_list(user):
     """The user's own import jobs, newest first (jobs are private to their creator)."""
     if user is None or not user.is_authenticated:
         return ImportJob.objects.none()
-    return ImportJob.objects.filter(created_by_id=user.pk).defer("file_data", "errors", "warnings")
+    return ImportJob.objects.filter(created_by_id=user.pk).defer(*LIST_DEFER)
 
 
 def access_import_job(user, job_id) -> ImportJob:
-    """One of the user's own jobs, else 404 (another user's job is not revealed)."""
+    """One of the user's own jobs, or a confirmed (or undone) job the user may undo as an
+    organization administrator over its units; else 404 (another user's job is not revealed)."""
     from django.http import Http404
 
     try:
-        return ImportJob.objects.defer("file_data").get(pk=int(job_id), created_by_id=getattr(user, "pk", None))
+        job = ImportJob.objects.defer("file_data", "undo_data").get(pk=int(job_id))
     except (ImportJob.DoesNotExist, TypeError, ValueError):
         raise Http404 from None
+    uid = getattr(user, "pk", None)
+    if uid is not None and job.created_by_id == uid:
+        return job
+    if job.status in (S.SUCCEEDED, S.UNDONE) and job.confirmed_at is not None and job.unit_ids:
+        units = list(OrgUnit.objects.filter(pk__in=job.unit_ids))
+        if units and all(can(user, "orgs.change_orgunit", u) for u in units):
+            return job
+    raise Http404
 
 
 def importable_units(user, *, limit: int = 10_000):

@@ -163,18 +163,31 @@ class CommitteeMembership(models.Model):
 
 
 class ImportJob(models.Model):
-    """One upload of a roster spreadsheet: validated in full, then committed all-or-nothing.
+    """One upload of a roster spreadsheet: checked in full into a stored preview, confirmed
+    (re-checked against the preview's hashes, then committed all-or-nothing), and undoable.
 
-    Visible to its creator only. The file is kept in the database (not on a local disk) so
-    that any web or worker process can read it.
+    Visible to its creator (and, once confirmed, to an organization administrator over the units
+    it touched). The file is kept in the database (not on a local disk) so that any web or worker
+    process can read it; it is dropped once the import is confirmed, failed or expired.
+    ``undo_data`` holds what undo needs (ids of created people, before-states of updated people,
+    after-fingerprints); it is never shown.
     """
 
     class Status(models.TextChoices):
         PENDING = "pending", _("排队中")
         RUNNING = "running", _("处理中")
         FAILED = "failed", _("有错误，未导入")
+        PREVIEWED = "previewed", _("待确认")
+        CONFIRMING = "confirming", _("正在导入")
         SUCCEEDED = "succeeded", _("已导入")
         VALIDATED = "validated", _("校验通过（试运行，未写入）")
+        STALE = "stale", _("预览已失效")
+        EXPIRED = "expired", _("预览已过期")
+        DISCARDED = "discarded", _("已放弃")
+        UNDOING = "undoing", _("正在撤销")
+        UNDONE = "undone", _("已撤销")
+
+    FINISHED = frozenset({"failed", "previewed", "succeeded", "validated", "stale", "expired", "discarded", "undone"})
 
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     file_name = models.CharField(_("文件名"), max_length=200)
@@ -186,17 +199,33 @@ class ImportJob(models.Model):
     processed_rows = models.PositiveIntegerField(default=0)
     created_count = models.PositiveIntegerField(default=0)
     updated_count = models.PositiveIntegerField(default=0)
+    unchanged_count = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
     warnings = models.JSONField(default=list, blank=True)
     message = models.CharField(max_length=500, blank=True)
+    file_sha256 = models.CharField(max_length=64, blank=True)
+    plan_sha256 = models.CharField(max_length=64, blank=True)
+    changes = models.JSONField(default=list, blank=True, editable=False)  # planned changes, masked, for the preview
+    fingerprints = models.JSONField(default=dict, blank=True, editable=False)  # person id → before fingerprint
+    unit_ids = models.JSONField(default=list, blank=True, editable=False)  # units the import touched
+    undo_data = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         verbose_name = _("导入任务")
         verbose_name_plural = _("导入任务")
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "confirmed_at"], name="people_importjob_confirmed_idx")]
 
     def __str__(self) -> str:
         return self.file_name
@@ -204,9 +233,9 @@ class ImportJob(models.Model):
     @property
     def progress_percent(self) -> int:
         if not self.total_rows:
-            return 100 if self.status in (self.Status.FAILED, self.Status.SUCCEEDED, self.Status.VALIDATED) else 0
+            return 100 if self.is_finished else 0
         return min(100, int(self.processed_rows * 100 / self.total_rows))
 
     @property
     def is_finished(self) -> bool:
-        return self.status in (self.Status.FAILED, self.Status.SUCCEEDED, self.Status.VALIDATED)
+        return self.status in self.FINISHED

@@ -8,6 +8,7 @@ from . import importing
 
 @task()
 def run_import_job(job_id: int) -> str:
-    """Validate and commit one uploaded roster workbook (see ``importing.run_job``)."""
+    """Check one uploaded roster workbook into a stored preview (see ``importing.run_job``); it is
+    written only when confirmed (``importing.import_confirm``)."""
     job = importing.run_job(job_id)
     return job.status if job is not None else "missing"

@@ -61,7 +61,7 @@ def _page_width(page) -> int:
 def _upload(page, file_path: str) -> None:
     page.set_input_files("#id_file", file_path)
     with page.expect_navigation():
-        page.get_by_role("button", name="上传并校验").click()
+        page.get_by_role("button", name="上传并预览").click()
 
 
 def test_import_with_errors_then_fixed_file_then_find_person(page, live_server, world, tmp_path):
@@ -103,6 +103,9 @@ def test_import_with_errors_then_fixed_file_then_find_person(page, live_server, 
     # The fixed file.
     page.locator("main").get_by_role("link", name="重新上传").click()
     _upload(page, _write_xlsx(tmp_path / "名册-已改.xlsx", _rows(broken=False)))
+    ex(page.locator("#job-message")).to_contain_text("将新增 4 人")
+    with page.expect_navigation():
+        page.get_by_role("button", name="确认导入").click()
     ex(page.locator("#job-message")).to_contain_text("导入完成：新增 4 人")
     ex(page.locator("#job-progress .badge")).to_have_class(re.compile("text-bg-success"))
     ex(page.locator("#job-errors")).to_have_count(0)

@@ -32,7 +32,7 @@ def test_start_page(world, login):
     resp = client.get(reverse("people_import:start"))
     assert resp.status_code == 200
     html = resp.content.decode()
-    assert reverse("people_import:template") in html and "仅校验" in html and "按身份证号更新已有人员" in html
+    assert reverse("people_import:template") in html and "上传并预览" in html and "按身份证号更新已有人员" in html
     assert 'name="update_existing"' in html and "checked" not in html.split('name="update_existing"')[1].split(">")[0]
 
 
@@ -61,7 +61,12 @@ def test_upload_with_errors_then_fixed_file(world, login, django_capture_on_comm
     with django_capture_on_commit_callbacks(execute=True):
         resp = client.post(reverse("people_import:start"), {"file": upload("ok.xlsx", workbook_bytes([person_row(1)]))})
     job = ImportJob.objects.order_by("-id").first()
-    assert job.status == "succeeded" and job.created_count == 1
+    assert job.status == "previewed" and job.created_count == 1
+    preview = client.get(resp["Location"]).content.decode()
+    assert "确认导入" in preview and 'id="job-changes"' in preview
+    assert not Person.objects.filter(name="导入1").exists()
+    resp = client.post(reverse("people_import:confirm", args=[job.pk]))
+    assert resp.status_code == 302
     assert "导入完成" in client.get(resp["Location"]).content.decode()
     assert Person.objects.filter(name="导入1", unit=world.branch_a1).exists()
     recent = client.get(reverse("people_import:start")).content.decode()
@@ -183,8 +188,10 @@ def test_api_dry_run_and_update_existing(world, login, django_capture_on_commit_
             "/api/people/imports", {"file": upload("u.xlsx", workbook_bytes([row])), "update_existing": "true"}
         )
     body = client.get(f"/api/people/imports/{resp.json()['id']}").json()
+    assert body["status"] == "previewed", body
+    assert body["updated_count"] == 1 and body["can_confirm"]
+    body = client.post(f"/api/people/imports/{body['id']}/confirm").json()
     assert body["status"] == "succeeded", body
-    assert body["updated_count"] == 1
     existing.refresh_from_db()
     assert existing.name == "张一新"
 
@@ -202,9 +209,10 @@ def test_api_permission(world, login):
 def test_command_valid_file_commits(world, tmp_path, capsys):
     path = tmp_path / "ok.xlsx"
     path.write_bytes(workbook_bytes([person_row(1), person_row(2)]))
-    call_command("import_people", str(path), "--user", "secretary1")
+    call_command("import_people", str(path), "--yes", "--user", "secretary1")
     assert Person.objects.filter(name__in=["导入1", "导入2"]).count() == 2
-    assert "导入完成" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "预览" in out and "导入完成" in out
 
 
 def test_command_dry_run_exit_0_and_nothing_written(world, tmp_path):

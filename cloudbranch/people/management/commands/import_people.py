@@ -1,8 +1,10 @@
-"""``manage.py import_people FILE [--dry-run] [--update-existing] --user USERNAME``
+"""``manage.py import_people FILE [--dry-run] [--update-existing] [--yes] --user USERNAME``
 
-Runs the same import as the page, synchronously, with the scope of ``--user``. Errors are
-printed one per line as ``row R, column C: message``. Exit status 0 only when the file is valid
-and (without ``--dry-run``) committed; 1 otherwise.
+Runs the same import as the page, synchronously, with the scope of ``--user``: the file is
+checked into a preview (counts printed), then confirmed — with ``--yes`` without asking,
+otherwise after answering ``y`` at the prompt. Errors are printed one per line as
+``row R, column C: message``. Exit status 0 only when the file is valid and (without
+``--dry-run``) committed; 1 otherwise. A confirmed import can be undone on the import page.
 """
 
 from __future__ import annotations
@@ -13,17 +15,19 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
+from cloudbranch.core.errors import ConflictError
 from cloudbranch.people import importing
 from cloudbranch.people.models import ImportJob
 
 
 class Command(BaseCommand):
-    help = "导入人员名册（.xlsx）。全部校验通过才写入；错误逐行输出为 row R, column C: message。"
+    help = "导入人员名册（.xlsx）：先校验生成预览，确认后写入。错误逐行输出为 row R, column C: message。"
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="要导入的 .xlsx 文件")
         parser.add_argument("--dry-run", action="store_true", help="仅校验，不写入")
         parser.add_argument("--update-existing", action="store_true", help="按身份证号更新已登记在册的人员")
+        parser.add_argument("--yes", action="store_true", help="预览通过后直接确认导入，不再询问")
         parser.add_argument("--user", required=True, help="执行导入的账号（其管理范围决定可导入的党组织）")
 
     def handle(self, *args, **options):
@@ -56,12 +60,29 @@ class Command(BaseCommand):
             self.stderr.write(f"warning: {_line(warning)}")
         for error in job.errors:
             self.stdout.write(_line(error))
-        ok = job.status == ImportJob.Status.SUCCEEDED or (
-            options["dry_run"] and job.status == ImportJob.Status.VALIDATED
-        )
-        if not ok:
+        if options["dry_run"] and job.status == ImportJob.Status.VALIDATED:
+            self.stdout.write(job.message)
+            return
+        if job.status != ImportJob.Status.PREVIEWED:
             self.stderr.write(job.message)
             raise SystemExit(1)
+        self.stdout.write(job.message)
+        if not options["yes"]:
+            try:
+                answer = input("确认导入？[y/N] ")
+            except EOFError:
+                answer = ""
+            if answer.strip().lower() not in ("y", "yes"):
+                importing.import_discard(actor=user, job_id=job.pk)
+                self.stderr.write("已放弃，未写入任何数据。")
+                raise SystemExit(1)
+        try:
+            job = importing.import_confirm(actor=user, job_id=job.pk)
+        except ConflictError as exc:
+            self.stderr.write(exc.message)
+            for error in exc.errors:
+                self.stderr.write(f"  {error['message']}")
+            raise SystemExit(1) from None
         self.stdout.write(job.message)
 
 
