@@ -51,6 +51,7 @@ from . import (
     learning_demo,
     life,
     news_demo,
+    onboarding_demo,
     school_demo,
     service_demo,
     tasks_demo,
@@ -93,6 +94,7 @@ class SeedResult:
     democracy: dict | None = None  # counts of the democracy demo (elections, appraisals, awards) written by this run
     school: dict | None = None  # counts of the Party school demo (classes, students, certificates) by this run
     tasks: dict | None = None  # counts of the top-down tasks demo written by this run
+    onboarding: dict | None = None  # the invitation batch sent by this run
     cockpit: dict | None = None  # metrics recompute, assessment and warnings of this run (None: up to date)
     foreign_root: bool = False  # the root code is taken by a committee seed_demo did not create
 
@@ -128,7 +130,19 @@ def _life_now(today: datetime.date) -> datetime.datetime:
 
 # The domain parts of the demo in the order ``seed`` runs them (``_seed_<part>``); the last one
 # recomputes the cockpit's figures from everything before it.
-PARTS = ("life", "fees", "development", "learning", "news", "service", "democracy", "school", "tasks", "cockpit")
+PARTS = (
+    "life",
+    "fees",
+    "development",
+    "learning",
+    "news",
+    "service",
+    "democracy",
+    "school",
+    "tasks",
+    "onboarding",
+    "cockpit",
+)
 
 
 def _seed_part(root: OrgUnit, *, exists, run, seed: int, today: datetime.date, units: bool = True):
@@ -197,6 +211,20 @@ def _seed_tasks(root: OrgUnit, *, seed: int, today: datetime.date) -> tuple[dict
     return _seed_part(root, exists=tasks_demo.has_tasks, run=tasks_demo.seed_tasks, seed=seed, today=today)
 
 
+def _seed_onboarding(root: OrgUnit, *, seed: int, today: datetime.date) -> tuple[dict | None, bool]:
+    """One invitation batch already sent (roster people of a branch invited to activate), unless
+    some batch exists under the root."""
+    return _seed_part(root, exists=onboarding_demo.has_onboarding, run=onboarding_demo.seed, seed=seed, today=today)
+
+
+def activation_tries(root: OrgUnit) -> list[dict]:
+    """Three roster people of the demo's first branch without an account, with what they type on
+    /activate/ (name, ID number, staff number): printed by ``seed_demo`` at every run."""
+    return onboarding_demo.activation_candidates(
+        root, unit=demo_units(root, province=_is_province(root)).get("branch1")
+    )
+
+
 def _seed_cockpit(root: OrgUnit, *, seed: int, today: datetime.date) -> tuple[dict | None, bool]:
     """The LAST step: the full metrics recompute when the store is older than the seed, then the
     assessment (needs the figures) once, then the warnings refresh."""
@@ -237,6 +265,7 @@ def seed(
             democracy_counts, _ = _seed_democracy(root, seed=event.get("seed", seed), today=today)
             school_counts, _ = _seed_school(root, seed=event.get("seed", seed), today=today)
             tasks_counts, _ = _seed_tasks(root, seed=event.get("seed", seed), today=today)
+            onboarding_counts, _ = _seed_onboarding(root, seed=event.get("seed", seed), today=today)
             cockpit_counts, _ = _seed_cockpit(root, seed=event.get("seed", seed), today=today)  # keep last
             created = [a.username for a in accounts if a.created]
             if created:
@@ -270,6 +299,7 @@ def seed(
                 democracy=democracy_counts,
                 school=school_counts,
                 tasks=tasks_counts,
+                onboarding=onboarding_counts,
                 cockpit=cockpit_counts,
             )
 
@@ -293,6 +323,7 @@ def seed(
         democracy_counts, _ = _seed_democracy(root, seed=seed, today=today)
         school_counts, _ = _seed_school(root, seed=seed, today=today)
         tasks_counts, _ = _seed_tasks(root, seed=seed, today=today)
+        onboarding_counts, _ = _seed_onboarding(root, seed=seed, today=today)
         cockpit_counts, _ = _seed_cockpit(root, seed=seed, today=today)  # keep last: reads every part
     refresh_planner_statistics()
     return SeedResult(
@@ -316,6 +347,7 @@ def seed(
         democracy=democracy_counts,
         school=school_counts,
         tasks=tasks_counts,
+        onboarding=onboarding_counts,
         cockpit=cockpit_counts,
     )
 

@@ -156,6 +156,7 @@ class Command(BaseCommand):
             )
         elif result.accounts:
             self._logins_table(result.accounts)
+            self._activation_tries(result.root)
 
     def _logins_table(self, rows):
         password = settings.DEMO_PASSWORD
@@ -169,6 +170,15 @@ class Command(BaseCommand):
         for row in table:
             cells = [row[i] + " " * (widths[i] - _width(row[i])) for i in range(3)]
             self.stdout.write("  " + "  ".join(cells) + "  " + row[3])
+
+    def _activation_tries(self, root):
+        tries = seeding.activation_tries(root)
+        if not tries:
+            return
+        self.stdout.write("")
+        self.stdout.write("可用于试用“激活账号”（/activate/）的名册人员（验证码见服务器日志）：")
+        for t in tries:
+            self.stdout.write(f"  {t['name']}  身份证号 {t['id_number']}  学号工号 {t['staff_number']}  {t['unit']}")
 
 
 def _width(text: str) -> int:
