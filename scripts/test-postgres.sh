@@ -1,5 +1,10 @@
 #!/usr/bin/env bash
-# Run the tests marked `postgres` against a real PostgreSQL server.
+# The PostgreSQL pass: every test marked `postgres` (with the rest of the files holding them),
+# plus a representative subset of the suite (SUBSET below: the service and API tests of the areas
+# whose queries differ most by database — roster, tree, audit, dues ledger, development, logins),
+# on two workers, browser and timing tests excluded. The rest of the suite runs on SQLite only;
+# docs/deploy.md ("Both databases") says why these. PG_SUBSET=0 runs only the marked tests.
+# Extra arguments are passed to pytest.
 #
 # With DATABASE_URL set, that server is used as is (the role needs CREATEDB: pytest-django
 # creates and drops a test_<name> database). Without it, a throwaway cluster is created under
@@ -12,9 +17,42 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTEST=${PYTEST:-.venv/bin/pytest}
 
+SUBSET=(
+  cloudbranch/people/tests/test_services_people.py
+  cloudbranch/people/tests/test_api_people.py
+  cloudbranch/people/tests/test_import.py
+  cloudbranch/people/tests/test_committee.py
+  cloudbranch/orgs/tests/test_services.py
+  cloudbranch/orgs/tests/test_api.py
+  cloudbranch/orgs/tests/test_queries.py
+  cloudbranch/audit/tests/test_api.py
+  cloudbranch/audit/tests/test_chain.py
+  cloudbranch/audit/tests/test_append_only.py
+  cloudbranch/fees/tests/test_payments_ledger.py
+  cloudbranch/fees/tests/test_billing_generate.py
+  cloudbranch/fees/tests/test_payments_offline.py
+  cloudbranch/fees/tests/test_payments_callbacks.py
+  cloudbranch/development/tests/test_cases_services.py
+  cloudbranch/development/tests/test_transfers_internal.py
+  cloudbranch/accounts/tests/test_api.py
+  cloudbranch/accounts/tests/test_login.py
+)
+
 run_tests() {
+  local marked=()
+  mapfile -t marked < <(grep -rl --include='test_*.py' 'pytest.mark.postgres' cloudbranch | sort)
   set +e
-  "$PYTEST" -m postgres -q "$@"
+  if [ "${PG_SUBSET:-1}" = 0 ]; then
+    "$PYTEST" -m postgres -q "$@"
+  else
+    local existing=()
+    for path in "${SUBSET[@]}"; do [ -e "$path" ] && existing+=("$path"); done
+    # One run, two workers (each migrates its own test database once): the marked tests wherever
+    # they are (timing ones included, as before), and the subset without browser or timing tests.
+    # (The OpenAPI listing is the same on every database and takes seconds: left to SQLite.)
+    "$PYTEST" -n 2 -q -m "postgres or not (browser or slow)" "${marked[@]}" "${existing[@]}" \
+      --deselect cloudbranch/orgs/tests/test_api.py::test_openapi_lists_the_endpoints "$@"
+  fi
   local rc=$?
   set -e
   if [ "$rc" -eq 5 ]; then

@@ -274,7 +274,7 @@ def class_finalize(*, actor, class_id, now=None) -> dict:
     today = timezone.localdate(now)
     with transaction.atomic():
         tc = access.class_for_manager(actor, class_id)
-        tc = TrainingClass.objects.select_for_update().select_related("unit", "exam_paper").get(pk=tc.pk)
+        tc = TrainingClass.objects.select_for_update(of=("self",)).select_related("unit", "exam_paper").get(pk=tc.pk)
         if tc.status != ClassStatus.RUNNING:
             raise ConflictError(f"培训班{tc.get_status_display()}，只有培训中的班次才能结业。")
         if today < tc.ends_on:

@@ -393,7 +393,7 @@ def nomination_create(
 def _lock_nomination(nomination) -> Nomination:
     pk = nomination.pk if isinstance(nomination, Nomination) else nomination
     return (
-        Nomination.objects.select_for_update()
+        Nomination.objects.select_for_update(of=("self",))
         .select_related("round__unit", "nominating_unit", "pending_at", "person", "nominee_unit")
         .get(pk=pk)
     )

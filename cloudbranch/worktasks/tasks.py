@@ -424,7 +424,7 @@ def task_close(*, actor, task_id, now=None) -> AssignedTask:
 
 def _locked_target(target: TaskTarget) -> TaskTarget:
     locked = (
-        TaskTarget.objects.select_for_update()
+        TaskTarget.objects.select_for_update(of=("self",))
         .select_related("task", "task__issuer", "unit", "responsible")
         .get(pk=target.pk)
     )
