@@ -24,3 +24,18 @@ def matches_extension(ext: str, data: bytes) -> bool:
     except zipfile.BadZipFile:
         return False
     return "[Content_Types].xml" in names and any(n.startswith(part) for n in names)
+
+
+#: The largest spreadsheet any import accepts (payroll, class lists, question banks, transfer
+#: batches); the row limits of each import are far below what fits in it.
+SPREADSHEET_MAX_BYTES = 20 * 1024 * 1024
+
+
+def spreadsheet_problem(data: bytes, *, max_bytes: int = SPREADSHEET_MAX_BYTES) -> str | None:
+    """Why ``data`` is not an acceptable uploaded .xlsx (too large, or not an Excel package by its
+    content), in Chinese; None when it is. Each import raises its own error type with the text."""
+    if len(data) > max_bytes:
+        return f"文件超过 {max_bytes // (1024 * 1024)} MB，请拆分后分别上传。"
+    if not matches_extension(".xlsx", data):
+        return "文件不是 Excel .xlsx 格式，请下载模板，填写后保存为 .xlsx 再上传。"
+    return None

@@ -1,6 +1,7 @@
 import logging
 
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import render
@@ -30,6 +31,14 @@ def _error(request, template, status, exception=None):
 
 
 def bad_request(request, exception=None):
+    # A body over DATA_UPLOAD_MAX_MEMORY_SIZE or with too many fields/files: say so clearly.
+    if isinstance(exception, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
+        too_big = isinstance(exception, RequestDataTooBig)
+        message = "提交的内容过大，请压缩或拆分后重试。" if too_big else "一次提交的字段或文件过多，请分批提交。"
+        status = 413 if too_big else 400
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": message, "errors": []}, status=status)
+        return render(request, "errors/413.html", {"message": message}, status=status)
     return _error(request, "errors/400.html", 400)
 
 

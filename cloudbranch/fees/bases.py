@@ -275,6 +275,10 @@ def read_payroll(data: bytes) -> tuple[dict[int, str], list[tuple[int, tuple]]]:
         raise ImportFileError("文件不是 Excel .xlsx 格式，请填写后保存为 .xlsx 再上传。")
     import openpyxl
 
+    from cloudbranch.core.documents import spreadsheet_problem
+
+    if problem := spreadsheet_problem(data):
+        raise ImportFileError(problem)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 - openpyxl raises many kinds: all mean unreadable

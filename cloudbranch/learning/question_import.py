@@ -104,6 +104,10 @@ def _read(data: bytes) -> tuple[int, dict[str, int], list[tuple[int, tuple]]]:
         raise ImportFileError("文件不是 Excel .xlsx 格式，请下载导入模板，填写后保存为 .xlsx 再上传。")
     import openpyxl
 
+    from cloudbranch.core.documents import spreadsheet_problem
+
+    if problem := spreadsheet_problem(data):
+        raise ImportFileError(problem)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 - openpyxl raises many kinds; all mean unreadable

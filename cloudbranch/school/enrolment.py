@@ -247,6 +247,10 @@ def parse_list_file(data: bytes) -> list[str]:
     """The first column below the header row, as text ("" for a blank cell)."""
     from openpyxl import load_workbook
 
+    from cloudbranch.core.documents import spreadsheet_problem
+
+    if problem := spreadsheet_problem(data):
+        raise DomainError(problem, errors=[{"field": "file", "message": problem}])
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # noqa: BLE001 — any unreadable upload is the same error for the user
