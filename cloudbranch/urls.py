@@ -6,6 +6,7 @@ from cloudbranch.core import views as core_views
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
     path("", include("cloudbranch.portal.urls")),
+    path("accounts/sso/", include("cloudbranch.accounts.sso.urls")),
     path("accounts/", include("cloudbranch.accounts.urls")),
     path("orgs/", include("cloudbranch.orgs.urls")),
     path("people/import/", include("cloudbranch.people.import_urls")),

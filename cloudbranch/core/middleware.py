@@ -1,12 +1,33 @@
+import ipaddress
 import uuid
+
+from django.conf import settings
 
 from . import context
 
 
 def client_ip(request) -> str | None:
-    # Behind a trusted proxy the deployment sets REMOTE_ADDR correctly (e.g. via
-    # gunicorn's forwarded_allow_ips); X-Forwarded-For from clients is not trusted here.
-    return request.META.get("REMOTE_ADDR") or None
+    """The client's address. ``X-Forwarded-For`` is believed only when the direct peer is one of
+    ``TRUSTED_PROXIES`` (the reverse proxy in front; an empty peer is a Unix socket, which only
+    the proxy can reach): then the right-most address that is not itself a trusted proxy is the
+    client. Anyone else could write that header, so it is ignored for them (audit IPs, login
+    lockouts and rate limits key on this)."""
+    meta = getattr(request, "META", None) or {}
+    peer = meta.get("REMOTE_ADDR") or ""
+    trusted = set(getattr(settings, "TRUSTED_PROXIES", ()))
+    if trusted and (peer in trusted or not peer):
+        for hop in reversed([h.strip() for h in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]):
+            if hop not in trusted and _is_ip(hop):
+                return hop
+    return peer or None
+
+
+def _is_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
 
 
 class RequestContextMiddleware:

@@ -138,6 +138,10 @@ _ISSUE_TASKS = _HANDLE_TASKS | {
 _SEE_COCKPIT = {"cockpit.view_cockpit", "cockpit.view_warning", "assessment.view_result"}
 _RUN_ASSESSMENT = {"assessment.add_indicatorset", "assessment.score"}
 
+# Official documents (paperwork app): managing roles generate documents in bulk for their subtree
+# and read the template catalogue; only the organization department replaces the templates.
+_RUN_PAPERWORK = {"paperwork.view_documenttemplate", "paperwork.add_documentbatch"}
+
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     Role.ORG_ADMIN: frozenset(
         _READ_UNITS
@@ -162,6 +166,8 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _SEE_COCKPIT
         | _RUN_ASSESSMENT
         | {"cockpit.recompute"}
+        | _RUN_PAPERWORK
+        | {"paperwork.change_documenttemplate"}
     ),
     Role.COMMITTEE_SECRETARY: frozenset(
         _READ_UNITS
@@ -181,6 +187,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _ISSUE_TASKS
         | _SEE_COCKPIT
         | _RUN_ASSESSMENT
+        | _RUN_PAPERWORK
     ),
     # A branch secretary approves transfers on the branch's side; admissions and confirmations
     # are approved by the committee above (development.approve_step).
@@ -199,6 +206,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _SEE_SCHOOL
         | _HANDLE_TASKS
         | _SEE_COCKPIT
+        | _RUN_PAPERWORK
     ),
     Role.ORGANIZATION_OFFICER: frozenset(
         _READ_UNITS
@@ -211,6 +219,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
         | _SEE_SCHOOL
         | _HANDLE_TASKS
         | _SEE_COCKPIT
+        | _RUN_PAPERWORK
     ),
     Role.PUBLICITY_OFFICER: frozenset(
         _READ_UNITS

@@ -234,3 +234,45 @@ def assessment_objects(world) -> dict:
         "assessment:score_cell": (score.pk,),
         "assessment:unit_detail": (s.pk, world.branch_a1.pk),
     }
+
+
+def paperwork_objects(world) -> dict:
+    """Documents of branch_a1: an uploaded filing-form template, a case at the activist step with
+    a public notice, an outgoing transfer whose letter is issued, a cash payment (receipt), the
+    branch's ledger of 2026, and a pending document batch of the branch."""
+    from cloudbranch.development.tests.factories import make_case
+    from cloudbranch.paperwork import builders
+    from cloudbranch.paperwork.models import DocumentBatch, DocumentTemplate
+    from cloudbranch.paperwork.tests.test_documents import notice_of, outgoing_letter, receipt_entry
+
+    admin = world.users["admin"]
+    content = builders.default_template("filing_form")
+    template = DocumentTemplate.objects.create(
+        kind="filing_form", name="备案表（本校）", file_name="备案表.docx", content=content, size=len(content),
+        sha256="0" * 64, version=1, uploaded_by=admin,
+    )
+    case = make_case(actor=admin, unit=world.branch_a1, upto="activist")
+    batch = DocumentBatch.objects.create(
+        kind="filing_form", unit=world.branch_a1, object_ids=[case.pk], total=1, created_by=world.users["secretary1"],
+        expires_at=timezone.now() + datetime.timedelta(days=7),
+    )
+    by = {
+        "template_activate": (template.pk,),
+        "template_download": (template.pk,),
+        "default_download": ("filing_form",),
+        "filing_form": (case.pk,),
+        "public_notice": (notice_of(case, world).pk,),
+        "transfer_letter": (outgoing_letter(world).pk,),
+        "ledger_cover": (world.branch_a1.pk, 2026),
+        "dues_receipt": (receipt_entry(world).pk,),
+        **{n: (batch.pk,) for n in ("batch_detail", "batch_progress", "batch_download")},
+    }
+    return {f"paperwork:{k}": v for k, v in by.items()}
+
+
+def onboarding_objects(world) -> dict:
+    """An invitation batch of branch_a1 sent by its secretary."""
+    from cloudbranch.onboarding import services
+
+    batch = services.invitation_batch_create(actor=world.users["secretary1"], unit_id=world.branch_a1.pk)
+    return {f"onboarding:{n}": (batch.pk,) for n in ("batch_detail", "batch_rerun")}

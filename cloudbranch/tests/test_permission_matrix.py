@@ -63,9 +63,61 @@ MATRIX = {
     ("GET", "people_import:template"): (302, 403, 200, 200, 200, 403, 403, 403),
     ("GET", "people_import:job"): (302, 403, 200, 404, 404, 403, 403, 403),
     ("GET", "people_import:job_progress"): (302, 403, 200, 404, 404, 403, 403, 403),
+    ("POST", "people_import:confirm"): (302, 403, 409, 404, 404, 403, 403, 403),
+    ("POST", "people_import:discard"): (302, 403, 409, 404, 404, 403, 403, 403),
+    ("POST", "people_import:undo"): (302, 403, 409, 404, 404, 403, 403, 403),
+    # Login security: every user manages their own second factor, sessions and login history;
+    # the security administrator reads everyone's logins and resets a lost second factor.
+    ("GET", "accounts:otp_settings"): (302, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "accounts:otp_verify"): (302, 302, 302, 302, 302, 302, 302, 302),
+    ("GET", "accounts:otp_setup"): (302, 200, 200, 200, 200, 200, 200, 200),
+    ("POST", "accounts:otp_remove"): (302, 302, 302, 302, 302, 302, 302, 302),
+    ("POST", "accounts:otp_recovery_codes"): (302, 302, 302, 302, 302, 302, 302, 302),
+    ("GET", "accounts:sessions"): (302, 200, 200, 200, 200, 200, 200, 200),
+    ("POST", "accounts:session_end"): (302, 404, 404, 404, 404, 404, 404, 404),
+    ("POST", "accounts:sessions_end_others"): (302, 302, 302, 302, 302, 302, 302, 302),
+    ("GET", "accounts:logins"): (302, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "accounts:security_logins"): (302, 403, 403, 403, 403, 403, 200, 403),
+    ("GET", "accounts:security_otp"): (302, 403, 403, 403, 403, 403, 200, 403),
+    ("POST", "accounts:otp_reset"): (302, 403, 403, 403, 403, 403, 302, 403),
+    # Single sign-on is off in the tests: its pages do not exist.
+    ("GET", "sso:login"): (404, 404, 404, 404, 404, 404, 404, 404),
+    ("GET", "sso:callback"): (404, 404, 404, 404, 404, 404, 404, 404),
+    ("GET", "sso:logged_out"): (404, 404, 404, 404, 404, 404, 404, 404),
+    # Account activation and password reset are for anyone; the steps after the first go back
+    # to it without a flow in the session. Invitations: officials who manage people.
+    ("GET", "onboarding:start"): (200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "onboarding:code"): (302, 302, 302, 302, 302, 302, 302, 302),
+    ("GET", "onboarding:password"): (302, 302, 302, 302, 302, 302, 302, 302),
+    ("GET", "onboarding:reset"): (200, 200, 200, 200, 200, 200, 200, 200),
+    ("GET", "onboarding:reset_confirm"): (302, 302, 302, 302, 302, 302, 302, 302),
+    ("GET", "onboarding:invitations"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("POST", "onboarding:invitation_send"): (302, 403, 302, 302, 302, 403, 403, 403),
+    ("GET", "onboarding:batch_detail"): (302, 403, 200, 404, 200, 403, 403, 403),
+    ("POST", "onboarding:batch_rerun"): (302, 403, 302, 404, 302, 403, 403, 403),
+    # Official documents: templates are the organization department's; a document of an object
+    # follows that object's own access (a sibling's is not found).
+    ("GET", "paperwork:index"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "paperwork:fields"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "paperwork:batch_create"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("POST", "paperwork:template_upload"): (302, 403, 403, 403, 422, 403, 403, 403),
+    ("POST", "paperwork:template_activate"): (302, 403, 403, 403, 302, 403, 403, 403),
+    ("GET", "paperwork:template_download"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "paperwork:default_download"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "paperwork:filing_form"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("GET", "paperwork:public_notice"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("GET", "paperwork:transfer_letter"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("GET", "paperwork:ledger_cover"): (302, 403, 200, 404, 200, 404, 404, 404),
+    ("GET", "paperwork:dues_receipt"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("GET", "paperwork:batch_detail"): (302, 403, 200, 404, 200, 403, 403, 403),
+    ("GET", "paperwork:batch_progress"): (302, 403, 200, 404, 200, 403, 403, 403),
+    ("GET", "paperwork:batch_download"): (302, 403, 409, 404, 409, 403, 403, 403),
     ("GET", "audit:list"): (302, 403, 403, 403, 403, 403, 403, 200),
     ("GET", "audit:detail"): (302, 403, 403, 403, 403, 403, 403, 200),
     ("GET", "audit:export"): (302, 403, 403, 403, 403, 403, 403, 200),
+    ("GET", "audit:export_jsonl"): (302, 403, 403, 403, 403, 403, 403, 200),
+    ("GET", "audit:integrity"): (302, 403, 403, 403, 403, 403, 403, 200),
+    ("POST", "audit:verify"): (302, 403, 403, 403, 403, 403, 403, 200),
     ("GET", "notifications:inbox"): (302, 200, 200, 200, 200, 200, 200, 200),
     ("GET", "notifications:badge"): (302, 200, 200, 200, 200, 200, 200, 200),
     ("GET", "notifications:preferences"): (302, 200, 200, 200, 200, 200, 200, 200),
@@ -272,6 +324,9 @@ MATRIX = {
     ("GET", "development:documents"): (302, 404, 200, 404, 200, 404, 404, 404),
     ("GET", "development:dossier"): (302, 404, 200, 404, 200, 404, 404, 404),
     ("GET", "development:due"): (302, 403, 200, 404, 200, 403, 403, 403),
+    ("GET", "development:intake"): (302, 403, 200, 404, 200, 403, 403, 403),
+    ("GET", "development:intake_export"): (302, 403, 200, 404, 200, 403, 403, 403),
+    ("POST", "development:intake_delay"): (302, 403, 422, 404, 422, 403, 403, 403),
     ("GET", "development:lost_contacts"): (302, 403, 200, 200, 200, 403, 403, 403),
     ("GET", "development:lost_create"): (302, 403, 200, 200, 200, 403, 403, 403),
     ("GET", "development:lost_detail"): (302, 404, 200, 404, 200, 404, 404, 404),
@@ -615,6 +670,7 @@ def development_objects(world) -> dict:
             "document_generate",
             "dossier",
             "notice_create",
+            "intake_delay",
         )
     }
     by_transfer = {
@@ -884,7 +940,13 @@ def url_args(world, name: str) -> tuple:
         return (w.people["a1_other"].pk,)
     if name in {"accounts:user_edit", "accounts:user_reset_password", "accounts:user_unlock", "accounts:user_set_duty"}:
         return (w.users["member1"].pk,)
-    if name in {"people_import:job", "people_import:job_progress"}:
+    if name in {
+        "people_import:job",
+        "people_import:job_progress",
+        "people_import:confirm",
+        "people_import:discard",
+        "people_import:undo",
+    }:
         job = ImportJob.objects.create(created_by=w.users["secretary1"], file_name="名册.xlsx", file_data=b"")
         return (job.pk,)
     if name == "audit:detail":
@@ -894,7 +956,9 @@ def url_args(world, name: str) -> tuple:
         return (Notification.objects.get(recipient=w.users["secretary1"]).pk,)
     if name == "orgs:role_revoke":
         return (RoleAssignment.objects.get(user=w.users["secretary1"]).pk,)
-    if name in {"accounts:token_revoke", "people:committee_end"}:
+    if name == "accounts:otp_reset":
+        return (w.users["member1"].pk,)
+    if name in {"accounts:token_revoke", "people:committee_end", "accounts:session_end"}:
         return (987654,)
     if name in MEETING_URLS:
         return (a1_meeting(w).pk,)
@@ -931,6 +995,8 @@ def url_args(world, name: str) -> tuple:
         "school": matrix_service.school_objects,
         "worktasks": matrix_service.tasks_objects,
         "assessment": matrix_service.assessment_objects,
+        "paperwork": matrix_service.paperwork_objects,
+        "onboarding": matrix_service.onboarding_objects,
     }.get(name.split(":")[0])
     if builder is not None:
         return builder(w).get(name, ())
@@ -950,12 +1016,17 @@ QUERY = {
     "development:pipeline": "?unit={a1}",
     "development:pipeline_export": "?unit={a1}",
     "development:due": "?unit={a1}",
+    "development:intake": "?unit={a1}",
+    "development:intake_export": "?unit={a1}",
     "development:case_create": "?person={a1_other}",
     "learning:unit_weak": "?unit={a1}",
     "points:ranking": "?unit={a1}",
     "points:scores": "?unit={a1}",
     "points:scores_export": "?unit={a1}",
 }
+
+
+ONBOARDING_STEPS = {"onboarding:code", "onboarding:password", "onboarding:reset_confirm"}
 
 
 @pytest.fixture
@@ -975,7 +1046,10 @@ def test_role_url_status(client, world, settings, tmp_path, method, name, role, 
     response = client.get(url) if method == "GET" else client.post(url, {})
     assert response.status_code == expected, f"{method} {url} as {role}"
     if expected == 302 and role == "anonymous":
-        assert response["Location"].startswith(reverse("accounts:login"))
+        # Every page sends a stranger to the login page, except the activation steps after the
+        # first, which go back to that first step (they are for people without an account).
+        start = reverse("onboarding:start") if name in ONBOARDING_STEPS else reverse("accounts:login")
+        assert response["Location"].startswith(start)
 
 
 def page_url_names() -> set[str]:
