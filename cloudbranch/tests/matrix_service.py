@@ -248,12 +248,22 @@ def paperwork_objects(world) -> dict:
     admin = world.users["admin"]
     content = builders.default_template("filing_form")
     template = DocumentTemplate.objects.create(
-        kind="filing_form", name="备案表（本校）", file_name="备案表.docx", content=content, size=len(content),
-        sha256="0" * 64, version=1, uploaded_by=admin,
+        kind="filing_form",
+        name="备案表（本校）",
+        file_name="备案表.docx",
+        content=content,
+        size=len(content),
+        sha256="0" * 64,
+        version=1,
+        uploaded_by=admin,
     )
     case = make_case(actor=admin, unit=world.branch_a1, upto="activist")
     batch = DocumentBatch.objects.create(
-        kind="filing_form", unit=world.branch_a1, object_ids=[case.pk], total=1, created_by=world.users["secretary1"],
+        kind="filing_form",
+        unit=world.branch_a1,
+        object_ids=[case.pk],
+        total=1,
+        created_by=world.users["secretary1"],
         expires_at=timezone.now() + datetime.timedelta(days=7),
     )
     by = {
