@@ -191,7 +191,9 @@ def test_dossier_is_audited_and_masks_the_id_number(world, setup, login):
     assert "25. 材料归档" in html
     assert "政审材料.pdf" in html
     assert "培训时间 3 天，共 24 学时" in html
-    assert "break-after: page" in html and "nav.navbar" in html and "window.print()" in html
+    assert (
+        "break-after: page" in html and "nav.navbar" in html and "data-print" in html
+    )  # app.js prints (no inline script)
     assert "发展对象公示" in html
 
 
