@@ -94,6 +94,32 @@ ENV_SETTINGS: tuple[tuple[str, str, str, bool], ...] = (
     ("LEARNING_MAX_UPLOAD_BYTES", "524288000", "largest upload; regenerate the nginx config after changing it", False),
     ("PUBLIC_PORTAL_UNIT_CODE", "", "root unit shown on /public/", False),
     ("FEES_PROVIDERS", "", "payment provider classes, comma-separated", False),
+    ("TRUSTED_PROXIES", "127.0.0.1,::1", "proxies whose X-Forwarded-For is believed (nginx on this host)", False),
+    ("SITE_URL", "https://{domain}", "public address written into invitations", True),
+    (
+        "ONBOARDING_CODE_CHANNELS",
+        "cloudbranch.onboarding.channels.EmailCodeChannel",
+        "where activation and reset codes go: the SMS gateway's channel class and/or e-mail (never console)",
+        True,
+    ),
+    ("TWO_FACTOR_MANDATORY", "1", "TOTP required for administrators, secretaries and the three duties", False),
+    ("IDLE_TIMEOUT_MINUTES", "30", "log out after this long without a request", False),
+    ("PASSWORD_MAX_AGE_DAYS", "180", "password expiry in days (0: never)", False),
+    ("SSO_PROVIDER", "", "cas or oidc: the university's single sign-on (see docs/deploy.md)", False),
+    ("CAS_SERVER_URL", "", "e.g. https://cas.example.edu.cn/cas (SSO_PROVIDER=cas)", False),
+    ("OIDC_ISSUER", "", "the identity provider's issuer URL (SSO_PROVIDER=oidc)", False),
+    ("OIDC_CLIENT_ID", "", "client id registered with the identity provider", False),
+    ("OIDC_CLIENT_SECRET", "", "its secret", False),
+    ("AUDIT_RETENTION_DAYS", "365", "audit events older than this are archived nightly (at least 183)", False),
+    (
+        "AUDIT_ARCHIVE_DIR",
+        "{data_dir}/audit-archive",
+        "where archived audit days are written (copy them off the server)",
+        False,
+    ),
+    ("RATE_LIMIT_ENABLED", "1", "429 beyond the API and anonymous-POST limits", False),
+    ("CSP_REPORT_ONLY", "0", "1: report Content-Security-Policy violations without blocking", False),
+    ("DEVELOPMENT_INTAKE_MONTHS", "4,10", "the spring and autumn intake months", False),
 )
 
 
