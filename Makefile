@@ -14,12 +14,12 @@ PORT ?= 8000
 SCALE ?= demo
 TEST_ENV := CLOUDBRANCH_ENV=test DJANGO_SETTINGS_MODULE=cloudbranch.settings.test
 
-.PHONY: help run test venv system-deps lint fmt migrations-check test-sqlite test-browser test-postgres bench-seed clean
+.PHONY: help run test venv system-deps lint fmt migrations-check test-sqlite test-browser test-postgres bench-seed bench clean
 
 help:
 	@echo "make run    - install, migrate, seed the demo university and serve http://$(HOST):$(PORT)"
 	@echo "make test   - lint, checks and the whole test suite (SQLite, Chromium, PostgreSQL)"
-	@echo "make lint | fmt | test-sqlite | test-browser | test-postgres | bench-seed"
+	@echo "make lint | fmt | test-sqlite | test-browser | test-postgres | bench-seed | bench [SOAK=600]"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,11 @@ test-postgres: $(STAMP)
 # BENCH_SCALE=province for the largest one.
 bench-seed: $(STAMP)
 	bash scripts/bench-seed.sh $(or $(BENCH_SCALE),university)
+
+# Load, soak and fault runs on a throwaway PostgreSQL against a bare Django floor app (bench/README.md).
+# SOAK=600 adds the 10-minute soak; BENCH_SECONDS, BENCH_ONLY, BENCH_FAULTS=0 … tune it.
+bench: $(STAMP)
+	BENCH_SOAK_SECONDS=$(or $(SOAK),$(BENCH_SOAK_SECONDS),0) bash scripts/bench.sh
 
 clean:
 	rm -f $(STAMP)
