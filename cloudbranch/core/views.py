@@ -3,8 +3,9 @@ import logging
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.db import connection
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -50,5 +51,18 @@ def page_not_found(request, exception=None):
     return _error(request, "errors/404.html", 404)
 
 
+SERVER_ERROR = "系统出现错误，已记录。请稍后重试。"
+
+
 def server_error(request):
-    return render(request, "errors/500.html", status=500)
+    """500: JSON for the API; the full page when it can be drawn, otherwise a page that needs
+    nothing but the template engine. While the database is down (a restart, a failover) the menu
+    and the user behind the full page cannot be read, and an error page that fails itself would
+    leave the visitor with the server's bare "Internal Server Error"."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": SERVER_ERROR, "errors": []}, status=500)
+    try:
+        return render(request, "errors/500.html", status=500)
+    except Exception:  # the full page needs the database; draw the plain one instead
+        logger.exception("the full error page could not be drawn")
+        return HttpResponse(render_to_string("errors/500_plain.html"), status=500)
