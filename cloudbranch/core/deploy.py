@@ -16,6 +16,7 @@ from django.conf import settings
 # failing job (prefix "-") does not stop the ones after it, and each one logs to the journal.
 NIGHTLY_JOBS = (
     "backup",
+    "tasks_recover",
     "metrics_recompute --full",
     "warnings_refresh",
     "audit_archive",
