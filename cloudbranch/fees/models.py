@@ -96,7 +96,13 @@ class Bill(models.Model):
         verbose_name_plural = _("党费账单")
         ordering = ["-month", "person_id"]
         constraints = [models.UniqueConstraint(fields=["person", "month"], name="fees_bill_one_per_month")]
-        indexes = [models.Index(fields=["unit", "month", "status"]), models.Index(fields=["person", "status"])]
+        indexes = [
+            models.Index(fields=["unit", "month", "status"]),
+            models.Index(fields=["person", "status"]),
+            # The bills list's order (newest month, then unit): read in index order, so a page of
+            # the whole university sorts one month's group, not every bill (PostgreSQL).
+            models.Index(fields=["-month", "unit"], name="fees_bill_month_unit_desc"),
+        ]
 
 
 class PaymentOrder(models.Model):
