@@ -9,19 +9,6 @@ class OnboardingConfig(AppConfig):
     verbose_name = "账号开通"
 
     def ready(self):
-        from cloudbranch.core.nav import MenuEntry, register
-        from cloudbranch.orgs.scoping import holds
-
+        # The officials' page (invitations, who has activated) is reached from the roster
+        # (人员名册 → 账号开通), not from a top-level menu entry of its own.
         from . import checks  # noqa: F401  (registers the deployment check)
-        from .services import INVITE_PERMISSION
-
-        register(
-            MenuEntry(
-                "onboarding_invitations",
-                "账号开通",
-                "onboarding:invitations",
-                "bi-person-check",
-                22,
-                lambda u: holds(u, INVITE_PERMISSION),
-            )
-        )

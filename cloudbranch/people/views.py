@@ -45,6 +45,7 @@ def person_list(request):
         "query": _query_string(filters),
         "can_add": holds(user, "people.add_person"),
         "can_import": holds(user, "people.import_person"),
+        "can_invite": holds(user, "people.change_person"),  # onboarding: invitations to activate
         "can_export": holds(user, "people.export_person"),
     }
     if request.htmx and request.htmx.target == "roster-rows":
