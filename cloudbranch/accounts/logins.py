@@ -13,20 +13,15 @@ import time
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
-from cloudbranch.core.middleware import client_ip
+from cloudbranch.core.middleware import client_identity
 
 from .models import LoginOutcome, LoginRecord, SessionEndReason, User
 
 ACTIVITY_KEY = "cb_last_activity"
 
 
-def _client(request) -> tuple[str | None, str]:
-    meta = getattr(request, "META", None) or {}
-    return client_ip(request), (meta.get("HTTP_USER_AGENT") or "")[:200]
-
-
 def record_login(*, request, user, username: str, outcome: str) -> LoginRecord:
-    ip, agent = _client(request)
+    ip, agent = client_identity(request)
     return LoginRecord.objects.create(
         user=user if user is not None and user.pk else None,
         username=(username or "")[:150],

@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from cloudbranch.audit.services import audit_record
 from cloudbranch.core.errors import ConflictError
-from cloudbranch.core.middleware import client_ip
+from cloudbranch.core.middleware import client_identity
 
 from .models import SessionEndReason, UserSession
 
@@ -45,11 +45,6 @@ def _decrypt(token: str) -> str | None:
         return None
 
 
-def _client(request) -> tuple[str | None, str]:
-    meta = getattr(request, "META", {}) or {}
-    return client_ip(request), (meta.get("HTTP_USER_AGENT") or "")[:200]
-
-
 def session_started(request, user) -> UserSession | None:
     """Called on ``user_logged_in``: record the new session (the key was cycled by ``login``)."""
     session = getattr(request, "session", None)
@@ -58,7 +53,7 @@ def session_started(request, user) -> UserSession | None:
     if session.session_key is None:
         session.save()
     key = session.session_key
-    ip, agent = _client(request)
+    ip, agent = client_identity(request)
     row, _ = UserSession.objects.update_or_create(
         key_digest=key_digest(key),
         defaults={"user": user, "key_encrypted": _encrypt(key), "ip": ip, "user_agent": agent, "ended_at": None},

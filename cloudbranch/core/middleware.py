@@ -22,6 +22,13 @@ def client_ip(request) -> str | None:
     return peer or None
 
 
+def client_identity(request) -> tuple[str | None, str]:
+    """(client address, user agent cut to 200 characters), as audit rows, login records and
+    session lists keep them; ``request`` may be None (signals fired outside a request)."""
+    meta = getattr(request, "META", None) or {}
+    return client_ip(request), (meta.get("HTTP_USER_AGENT") or "")[:200]
+
+
 def _is_ip(value: str) -> bool:
     try:
         ipaddress.ip_address(value)
@@ -36,13 +43,8 @@ class RequestContextMiddleware:
 
     def __call__(self, request):
         rid = request.headers.get("X-Request-Id") or uuid.uuid4().hex[:16]
-        token = context.bind(
-            context.RequestContext(
-                ip=client_ip(request),
-                request_id=rid[:64],
-                user_agent=request.headers.get("User-Agent", "")[:200],
-            )
-        )
+        ip, user_agent = client_identity(request)
+        token = context.bind(context.RequestContext(ip=ip, request_id=rid[:64], user_agent=user_agent))
         try:
             response = self.get_response(request)
         finally:

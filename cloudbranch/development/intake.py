@@ -34,7 +34,7 @@ import io
 import logging
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -345,8 +345,6 @@ def intake_export(*, actor, unit: OrgUnit, rnd: Round, today: datetime.date | No
     from openpyxl import Workbook
 
     if not can(actor, VIEW, unit):
-        from django.core.exceptions import PermissionDenied
-
         raise PermissionDenied
     today = today or timezone.localdate()
     rows = intake_rows([unit], rnd, today=today)
