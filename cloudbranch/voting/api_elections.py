@@ -114,7 +114,7 @@ class ExclusionIn(Schema):
 
 
 class RoundOpenIn(Schema):
-    candidate_ids: list[int] | None = None
+    candidate_ids: list[ObjectId] | None = None
 
 
 class RoundOut(Schema):
@@ -146,7 +146,7 @@ class CastOut(Schema):
 
 
 class PaperVotersIn(Schema):
-    voter_ids: list[int]
+    voter_ids: list[ObjectId]
 
 
 class TallyOut(Schema):

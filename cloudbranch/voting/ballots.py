@@ -17,7 +17,14 @@ Secrecy is kept in three places:
    whose. The round row is locked (select_for_update) for the whole cast, so two casts never
    swap with the same row at once.
 
-3. The pages and the API. After casting a voter sees "您已投票" and nothing else; no response
+3. The row versions. On PostgreSQL every row also carries the id of the transaction that wrote
+   it (``xmin``), and the VoteMark written in the same transaction carries the same id: a ballot
+   row written (inserted, or swapped into) by a cast would still point at that cast's voter.
+   So when the round is closed, ``reseal`` writes the round's ballots once more, all in the
+   closing transaction, in a fresh random order with fresh keys: afterwards every ballot row of
+   the round has the same transaction id, that of the teller closing the round.
+
+4. The pages and the API. After casting a voter sees "您已投票" and nothing else; no response
    contains a ballot id.
 
 The random source is ``_rng`` (the system's CSPRNG); tests may replace it with a seeded one.
@@ -36,7 +43,7 @@ from cloudbranch.core.errors import ConflictError, DomainError
 
 from . import counting
 from .choices import ElectionStatus, RoundStatus
-from .elections import _round, access_election, voter_of
+from .elections import _round, access_election, clean_ids, voter_of
 from .models import Ballot, Election, Round, VoteMark, Voter
 
 _rng: random.Random = random.SystemRandom()
@@ -77,6 +84,17 @@ def _store(rnd: Round, marks: dict) -> None:
     Ballot.objects.create(round=rnd, marks=other.marks)
     other.marks = marks
     other.save(update_fields=["marks"])
+
+
+def reseal(rnd: Round) -> int:
+    """Rewrite the round's ballots (the caller holds the round's row lock, in the transaction that
+    closes the round): the same multiset of marks, shuffled, as new rows with new keys, so that no
+    ballot row keeps the transaction id of the cast that wrote it (see the module docstring)."""
+    marks = list(Ballot.objects.filter(round=rnd).values_list("marks", flat=True))
+    _rng.shuffle(marks)
+    Ballot.objects.filter(round=rnd).delete()
+    Ballot.objects.bulk_create([Ballot(round=rnd, marks=m) for m in marks])
+    return len(marks)
 
 
 def _locked_open_round(election: Election) -> Round:
@@ -145,6 +163,7 @@ def paper_voters_mark(*, actor, round, voter_ids: list[int]) -> int:
         election, rnd = _round(actor, getattr(round, "pk", round))
         if rnd.status != RoundStatus.OPEN:
             raise ConflictError("这一轮已经结束。")
+        voter_ids = clean_ids(voter_ids, field="voters", message="选举人有误。")
         voters = list(Voter.objects.filter(election=election, pk__in=voter_ids).select_related("person"))
         if len(voters) != len(set(voter_ids)):
             raise Http404

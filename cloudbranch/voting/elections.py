@@ -130,6 +130,25 @@ def _manage(actor, election, *, lock: bool = True) -> Election:
     return election
 
 
+#: The largest primary key (the ids are 32-bit integers); larger numbers are input errors.
+MAX_ID = 2**31 - 1
+
+
+def clean_ids(values, *, field: str, message: str) -> list[int]:
+    """Ids typed or posted by a client as whole numbers 1..MAX_ID; anything else is a 422 with
+    ``message`` (never a database overflow or a ValueError)."""
+    out = []
+    for value in values:
+        try:
+            pk = int(value)
+        except (TypeError, ValueError):
+            pk = 0
+        if not 1 <= pk <= MAX_ID:
+            raise DomainError(message, errors=[{"field": field, "message": message}])
+        out.append(pk)
+    return out
+
+
 def _require_status(election, *statuses, message=None) -> None:
     if election.status not in statuses:
         raise ConflictError(
@@ -581,6 +600,7 @@ def round_open(*, actor, election, candidate_ids: list[int] | None = None) -> Ro
         if plan is None:
             raise ConflictError("没有需要投票的名额。")
         if candidate_ids is not None:
+            candidate_ids = clean_ids(candidate_ids, field="candidate_ids", message="候选人有误。")
             if plan["kind"] != RoundKind.ADDITIONAL:
                 raise DomainError("只有另行选举可以调整候选人。")
             allowed = set(
@@ -642,11 +662,15 @@ def _round(actor, round_id, *, lock=True) -> tuple[Election, Round]:
 
 def round_close(*, actor, round) -> Round:
     """Close a round and count it. More ballots than voters who voted → the round is void
-    (收回选票多于投票人数，选举无效) and may be held again."""
+    (收回选票多于投票人数，选举无效) and may be held again. The ballots are resealed first
+    (ballots.reseal): rewritten in the closing transaction, in a new random order."""
     with transaction.atomic():
         election, rnd = _round(actor, getattr(round, "pk", round))
         if rnd.status != RoundStatus.OPEN:
             raise ConflictError("这一轮已经结束。")
+        from .ballots import reseal  # ballots.py builds on this module
+
+        reseal(rnd)  # no ballot row keeps the transaction id of the cast that wrote it
         ballots = list(rnd.ballots.values_list("marks", flat=True))
         marks = rnd.marks.count()
         rnd.ballots_cast = len(ballots)
@@ -777,9 +801,9 @@ def posts_assign(*, actor, election, positions: dict) -> list[Candidate]:
         errors = []
         clean = {}
         for key, position in positions.items():
-            cid = int(key)
+            cid = int(key) if str(key).isascii() and str(key).isdigit() else None
             if cid not in winners:
-                errors.append({"field": f"position_{cid}", "message": "不是当选人"})
+                errors.append({"field": f"position_{key}", "message": "不是当选人"})
             elif position not in allowed:
                 errors.append({"field": f"position_{cid}", "message": "职务无效"})
             else:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.contrib import messages as flash
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -189,11 +190,31 @@ def ballot_cast(request, election_id):
 
 # --- candidates ------------------------------------------------------------------------------
 
+#: People offered in the candidate picker at once; a larger unit (a college committee) searches.
+PICK_LIMIT = 500
+
+
+def _nominable(request, election):
+    """The people the picker offers: the unit's full members on the roster, narrowed by ``q``
+    (a name or a 学号工号), at most PICK_LIMIT; a posted person is always among them so a pick
+    made after a search is accepted. Returns (people, more than shown, q)."""
+    q = request.GET.get("q", "").strip()[:64]
+    qs = elections.eligible_people(election).select_related("unit").order_by("name", "pk")
+    if q:
+        qs = qs.filter(Q(name__contains=q) | Q(staff_number=q))
+    people = list(qs[: PICK_LIMIT + 1])
+    more = len(people) > PICK_LIMIT
+    people = people[:PICK_LIMIT]
+    posted = request.POST.get("person", "") if request.method == "POST" else ""
+    if posted.isdigit() and all(str(p.pk) != posted for p in people):
+        people += list(elections.eligible_people(election).select_related("unit").filter(pk=int(posted)))
+    return people, more, q
+
 
 @require_http_methods(["GET", "POST"])
 def candidates(request, election_id):
     election = elections.access_election(request.user, election_id, manage=True)
-    people = list(elections.eligible_people(election).select_related("unit").order_by("name")[:500])
+    people, more, q = _nominable(request, election)
     form = CandidateForm(request.POST if request.method == "POST" else None, people=people)
     status = 200
     if request.method == "POST":
@@ -237,6 +258,9 @@ def candidates(request, election_id):
         "surplus_problem": elections.surplus_check(election, len(rows)),
         "min_candidates": counting.min_candidates(election.seats, election.surplus_ratio),
         "editable": election.status == ElectionStatus.DRAFT,
+        "more": more,
+        "q": q,
+        "pick_limit": PICK_LIMIT,
     }
     return render(request, "voting/candidates.html", ctx, status=status)
 

@@ -1,6 +1,8 @@
 """Pages and API of elections: scoping (sibling 404, member sees only their elections), the
 phone ballot flow, and pinned query counts."""
 
+import datetime
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -162,3 +164,29 @@ def test_create_page_and_candidate_page(world, setup, client):
     r = client.post(f"/democracy/elections/{e.pk}/candidates/", {"action": "publish"})
     assert r.status_code == 422 and "至少 3 名" in r.content.decode()
     assert client.get(f"/democracy/elections/{e.pk}/").status_code == 200
+
+
+def test_candidate_picker_searches_beyond_its_limit(world, setup, client, monkeypatch):
+    """A large unit (a college committee) has more full members than the picker lists: the page
+    says so, a search by name finds the others, and a person picked after a search is added."""
+    from cloudbranch.voting import views_elections
+    from cloudbranch.voting.models import Candidate
+
+    unit, officer = setup
+    monkeypatch.setattr(views_elections, "PICK_LIMIT", 2)
+    people = election_members(unit, 4, prefix="候选甲")
+    last = max(people, key=lambda p: (p.name, p.pk))
+    e = election_make(officer, unit, seats=1, election_date=datetime.date(2030, 1, 1))
+    client.force_login(officer)
+    url = f"/democracy/elections/{e.pk}/candidates/"
+    page = client.get(url).content.decode()
+    assert "只列出前 2 人" in page and f'value="{last.pk}"' not in page
+    found = client.get(url, {"q": last.name}).content.decode()
+    assert f'value="{last.pk}"' in found and "只列出前" not in found
+    assert "没有找到" in client.get(url, {"q": "无此人"}).content.decode()
+    r = client.post(url, {"action": "add", "person": last.pk, "introduction": ""})
+    assert r.status_code == 302
+    assert Candidate.objects.filter(election=e, person=last).exists()
+    # someone outside the unit is still refused, whatever is posted
+    outsider = election_members(make_unit(parent=world.college_a), 1, prefix="外单位")[0]
+    assert client.post(url, {"action": "add", "person": outsider.pk}).status_code == 422

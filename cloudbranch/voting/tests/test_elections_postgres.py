@@ -75,3 +75,28 @@ def test_many_voters_at_once_lose_no_ballot(world):
     assert len(marks) == 8
     assert sum(1 for m in marks if m[str(cands[0].pk)] == "for") == 4
     assert sum(1 for m in marks if m[str(cands[1].pk)] == "for") == 4
+
+
+def test_after_closing_no_ballot_row_keeps_its_casts_transaction(world):
+    """PostgreSQL stamps each row with the id of the writing (sub)transaction (xmin); a cast
+    writes its VoteMark and a ballot row one id apart, so before closing every ballot row sits
+    next to a cast's stamp. After the round is closed every ballot row carries the closing
+    transaction's id, later than every cast's."""
+    e, cands, voters = _open(world, 4)
+    for i, v in enumerate(voters):
+        election_vote(e, v, [cands[i % 2].pk])
+    rnd = e.rounds.get()
+
+    def xmins(table):
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT xmin::text::bigint FROM {table} WHERE round_id = %s", [rnd.pk])
+            return [row[0] for row in cursor.fetchall()]
+
+    cast_txns = set(xmins("voting_votemark"))
+    assert len(cast_txns) == 4
+    # before closing, the casts' stamps are visible on the ballot rows (what reseal removes)
+    assert all({x - 1, x, x + 1} & cast_txns for x in xmins("voting_ballot"))
+    elections.round_close(actor=world.users["secretary1"], round=rnd)
+    stamps = xmins("voting_ballot")
+    assert len(stamps) == 4 and len(set(stamps)) == 1
+    assert stamps[0] > max(cast_txns)

@@ -140,3 +140,21 @@ def test_phone_votes_are_a_permutation_and_cast_response_has_no_ballot(world, cl
     assert stored == Counter(tuple(sorted(str(c) for c in ids)) for ids in votes)
     page = client.get(f"/democracy/elections/{e.pk}/")
     assert "您已投票" in page.content.decode()
+
+
+def test_closing_reseals_the_ballots(world):
+    """Closing a round writes its ballots again, as new rows in a new order: no row the casts
+    wrote survives (so none keeps the write of the cast that made it, see ballots.reseal), the
+    marks are the same multiset, and the count is unchanged."""
+    officer, e, cands, voters, rnd = _election(world, 5)
+    for i, v in enumerate(voters):
+        election_vote(e, v, [cands[i % 2].pk])
+    before_ids = set(Ballot.objects.filter(round=rnd).values_list("id", flat=True))
+    before = Counter(json.dumps(m, sort_keys=True) for m in Ballot.objects.values_list("marks", flat=True))
+    closed = elections.round_close(actor=officer, round=rnd)
+    after_ids = set(Ballot.objects.filter(round=rnd).values_list("id", flat=True))
+    after = Counter(json.dumps(m, sort_keys=True) for m in Ballot.objects.values_list("marks", flat=True))
+    assert len(after_ids) == 5 and not (before_ids & after_ids)
+    assert after == before
+    assert closed.ballots_cast == 5 and closed.valid_ballots == 5
+    assert {t.candidate_id: t.votes_for for t in closed.tallies.all()} == {cands[0].pk: 3, cands[1].pk: 2}
