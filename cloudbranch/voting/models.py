@@ -279,6 +279,14 @@ class AwardRound(models.Model):
         verbose_name_plural = _("评先评优")
         ordering = ["-year", "-id"]
 
+    def __str__(self) -> str:
+        return self.display_title
+
+    @property
+    def display_title(self) -> str:
+        """The title with its year in front, unless the title already names the year."""
+        return self.title if str(self.year) in self.title else f"{self.year}年度{self.title}"
+
 
 class Nomination(models.Model):
     """A nomination from a unit below: a person (members, Party workers) or a unit (先进基层党组织).

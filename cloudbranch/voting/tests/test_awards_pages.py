@@ -150,3 +150,10 @@ def test_member_sees_only_notices(world, login, client):
     assert client.get(reverse("voting:awards")).status_code == 200
     assert client.get(reverse("voting:award_round", args=[r.pk])).status_code == 404  # still nominating
     assert client.get(reverse("voting:award_notice", args=[r.pk])).status_code == 404
+
+
+def test_round_title_names_its_year_once():
+    from cloudbranch.voting.models import AwardRound
+
+    assert AwardRound(year=2026, title="2026年度“两优一先”评选表彰").display_title == "2026年度“两优一先”评选表彰"
+    assert AwardRound(year=2026, title="优秀共产党员评选").display_title == "2026年度优秀共产党员评选"
