@@ -339,7 +339,8 @@ class Seeder:
         # Today's session: check-in open all day long (from an hour ago at the latest) for whoever runs the demo.
         local = timezone.localtime(self.now, self.tz).replace(minute=0, second=0, microsecond=0)
         start = min(self.at(self.today, 8, 30), local - datetime.timedelta(hours=1))
-        end = max(self.at(self.today, 21, 30), start + datetime.timedelta(hours=4))
+        # Open for check-in whenever the demo is seeded, late in the evening too (it then ends after midnight).
+        end = max(self.at(self.today, 21, 30), start + datetime.timedelta(hours=4), local + datetime.timedelta(hours=3))
         today_session = self.offline(tc, head, 2, start, end, "3")
         nxt = self.today + _days(7)
         self.offline(tc, head, 3, self.at(nxt, 14, 30), self.at(nxt, 17, 0), "3")
@@ -348,7 +349,7 @@ class Seeder:
             StudyProgress.objects.filter(person=me, completed_at__isnull=False).values_list("resource_id", flat=True)
         )
         articles = sorted(self.articles, key=lambda r: (r.pk in done, r.min_seconds, r.pk))
-        items = (self.videos[1:2] or self.videos[:1]) + articles[:2]
+        items = self.videos[1:2] + articles[:2]  # never the replay (videos[0]): it counts as the lecture
         course = self.online(tc, head, items)
         self.today_session = today_session
         classes.class_advance(actor=head, class_id=tc.pk, to=ClassStatus.ENROLLING)

@@ -113,7 +113,7 @@ def enrolment_of(user, training_class: TrainingClass) -> Enrolment | None:
     if not _authenticated(user):
         return None
     return (
-        Enrolment.objects.select_related("person")
+        Enrolment.objects.select_related("person__unit")
         .filter(training_class=training_class, person__user_id=user.pk)
         .first()
     )

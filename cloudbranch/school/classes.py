@@ -170,6 +170,13 @@ def validate_rule(rule, unit: OrgUnit) -> list[dict]:
     return errors
 
 
+def exam_papers(unit: OrgUnit):
+    """Papers a class of ``unit`` may use as its final exam: the unit's or its subtree's, with an
+    audience that covers every person of the unit's subtree (else some students could never
+    open the exam and never pass)."""
+    return Paper.objects.filter(audience_q(unit.path), unit__path__startswith=unit.path)
+
+
 def _check_class(data: dict, unit: OrgUnit) -> list[dict]:
     errors = []
     if data.get("kind") not in ClassKind.values:
@@ -201,8 +208,10 @@ def _check_class(data: dict, unit: OrgUnit) -> list[dict]:
     elif not _head_teacher_ok(head, unit):
         errors.append({"field": "head_teacher", "message": "班主任须为本单位（含下级）人员或在本单位任职"})
     paper_id = data.get("exam_paper_id")
-    if paper_id and not Paper.objects.filter(pk=paper_id, unit__path__startswith=unit.path).exists():
-        errors.append({"field": "exam_paper", "message": "结业考试须为本单位（含下级）的试卷"})
+    if paper_id and not exam_papers(unit).filter(pk=paper_id).exists():
+        errors.append(
+            {"field": "exam_paper", "message": "结业考试须为本单位（含下级）的试卷，且参加范围覆盖本班全部学员"}
+        )
     score = data.get("exam_pass_score")
     if score is not None and Decimal(str(score)) < 0:
         errors.append({"field": "exam_pass_score", "message": "考试合格分不能为负数"})
@@ -403,7 +412,7 @@ def usable_resources(training_class: TrainingClass):
     return Resource.objects.filter(audience_q(training_class.unit.path), status=PublishStatus.PUBLISHED)
 
 
-def _check_session(data: dict, training_class: TrainingClass) -> list[dict]:
+def _check_session(data: dict, training_class: TrainingClass, session_id: int | None = None) -> list[dict]:
     errors = []
     kind = data.get("kind")
     if kind not in SessionKind.values:
@@ -428,10 +437,25 @@ def _check_session(data: dict, training_class: TrainingClass) -> list[dict]:
             errors.append({"field": "replay", "message": "只有直播讲座可以设置回放"})
         elif not replay_choices(training_class).filter(pk=replay_id).exists():
             errors.append({"field": "replay", "message": "回放须为本班可见的已发布音视频资源"})
+        elif message := _replay_taken(training_class, replay_id, session_id):
+            errors.append({"field": "replay", "message": message})
     hours = data.get("hours")
     if hours is not None and not Decimal("0") <= Decimal(str(hours)) <= Decimal("99"):
         errors.append({"field": "hours", "message": "学时应在 0–99 之间"})
     return errors
+
+
+def _replay_taken(training_class: TrainingClass, resource_id, session_id: int | None) -> str:
+    """Why ``resource_id`` cannot be a replay in the class, or "": the same content must not earn
+    class hours twice (hours.py: a replay counts as its lecture, "session:<id>")."""
+    others = ClassSession.objects.filter(training_class=training_class, kind=SessionKind.LIVE, replay_id=resource_id)
+    if session_id is not None:
+        others = others.exclude(pk=session_id)
+    if others.exists():
+        return "该资源已是本班另一场直播讲座的回放"
+    if CourseItem.objects.filter(session__training_class=training_class, resource_id=resource_id).exists():
+        return "该资源已是本班网络课程的学习内容，不能再作为回放（同一内容不重复计学时）"
+    return ""
 
 
 def _default_session_hours(data: dict, period_minutes: int) -> Decimal:
@@ -528,7 +552,7 @@ def session_update(*, actor, session_id: int, **changes) -> ClassSession:
             data["hours"] = (
                 _default_session_hours(data, training_class.period_minutes) if times_changed else before["hours"]
             )
-        _invalid(_check_session(data, training_class), "课程信息有误，请检查标注的项目。")
+        _invalid(_check_session(data, training_class, session.pk), "课程信息有误，请检查标注的项目。")
         for field, value in data.items():
             setattr(session, field, value)
         session.save()
@@ -591,6 +615,8 @@ def item_add(*, actor, session_id: int, resource_id: int, hours: Decimal | None 
             )
         if session.items.filter(resource=resource).exists():
             raise ConflictError("该资源已在本课程中。")
+        if session.training_class.sessions.filter(kind=SessionKind.LIVE, replay=resource).exists():
+            raise ConflictError("该资源是本班直播讲座的回放，观看回放已计该讲座的学时，不能再加入网络课程。")
         if hours is None:
             hours = hours_for_resource(resource, session.training_class.period_minutes)
         last = session.items.order_by("-position").values_list("position", flat=True).first()

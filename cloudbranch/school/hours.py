@@ -12,6 +12,9 @@ Decisions (SPEC §3, issue 13 item 2):
   counts; attending live after watching the replay (or the reverse) never adds.
 * The same library resource used in two online sessions of a class counts once
   ("resource:<id>"), with the hours of its first item in syllabus order.
+* A live lecture's replay is the lecture's content, not an online item: the syllabus refuses a
+  replay that is also an online course item of the class (or the replay of another lecture),
+  and crediting skips such a pair should one exist anyway (``_credits_for``).
 * Hours are earned only while the student is enrolled (enrolled / withdrawal requested) in a
   RUNNING class. A resource completed earlier (before enrolment, or before the class started) is
   credited when the student opens the course session (``catch_up``, called by the session page):
@@ -190,12 +193,24 @@ def credit_session(*, actor, enrolment: Enrolment, session: ClassSession, now=No
 
 def _credits_for(enrolments: list[Enrolment], resource_ids: set[int]) -> list[dict]:
     """What completing ``resource_ids`` earns in ``enrolments`` (two queries): online items
-    (first in syllabus order per class and resource) and live replays."""
+    (first in syllabus order per class and resource) and live replays. A resource that is the
+    replay of a live lecture of the class earns that lecture's hours only ("session:<id>", shared
+    with the live check-in), never an online item's as well."""
     if not enrolments or not resource_ids:
         return []
     by_class = {e.training_class_id: e for e in enrolments}
     out: list[dict] = []
     seen: set[tuple[int, str]] = set()
+    lives = list(
+        ClassSession.objects.filter(
+            kind=SessionKind.LIVE, replay_id__in=resource_ids, training_class_id__in=list(by_class)
+        )
+        .select_related("replay")
+        .order_by("position", "starts_at", "id")
+    )
+    # A live lecture's replay is that lecture's content: never also an online item, and one
+    # replay shown under two lectures counts for the first of them only.
+    replays = {(s.training_class_id, s.replay_id) for s in lives}
     items = (
         CourseItem.objects.filter(
             resource_id__in=resource_ids,
@@ -206,6 +221,8 @@ def _credits_for(enrolments: list[Enrolment], resource_ids: set[int]) -> list[di
         .order_by("session__position", "session__starts_at", "session_id", "position", "id")
     )
     for item in items:
+        if (item.session.training_class_id, item.resource_id) in replays:
+            continue
         enrolment = by_class[item.session.training_class_id]
         key = resource_key(item.resource_id)
         if (enrolment.pk, key) in seen:
@@ -221,15 +238,13 @@ def _credits_for(enrolments: list[Enrolment], resource_ids: set[int]) -> list[di
                 "resource": item.resource,
             }
         )
-    lives = ClassSession.objects.filter(
-        kind=SessionKind.LIVE, replay_id__in=resource_ids, training_class_id__in=list(by_class)
-    ).select_related("replay")
     for session in lives:
         enrolment = by_class[session.training_class_id]
         key = session_key(session.pk)
-        if (enrolment.pk, key) in seen:
+        replay_seen = (enrolment.pk, f"replay:{session.replay_id}")
+        if (enrolment.pk, key) in seen or replay_seen in seen:
             continue
-        seen.add((enrolment.pk, key))
+        seen.update({(enrolment.pk, key), replay_seen})
         out.append(
             {
                 "enrolment": enrolment,

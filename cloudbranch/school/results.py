@@ -343,7 +343,7 @@ def class_finalize(*, actor, class_id, now=None) -> dict:
                     recipients=passed_users,
                     category=Category.LEARNING,
                     title=f"{tc.title}：考核合格，准予结业",
-                    body="结业证书已颁发，可在“我的培训”中查看和下载。",
+                    body="结业证书已颁发，可在“我的党校”中查看和下载。",
                     url=url,
                     actor=actor,
                 )

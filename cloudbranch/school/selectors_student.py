@@ -22,7 +22,7 @@ def my_enrolments(user):
     """All of the user's enrolments, running classes first, newest classes next."""
     return (
         Enrolment.objects.filter(person__user_id=user.pk)
-        .select_related("training_class__unit", "training_class__head_teacher", "certificate")
+        .select_related("training_class__unit", "training_class__head_teacher", "certificate", "person__unit")
         .order_by("-training_class__starts_on", "-id")
     )
 
@@ -101,3 +101,29 @@ def my_attendance(session: ClassSession, enrolment: Enrolment | None) -> Attenda
     if enrolment is None:
         return None
     return Attendance.objects.filter(session=session, enrolment=enrolment).first()
+
+
+def final_exams(person, paper_ids) -> dict:
+    """The final exams ``paper_ids`` as ``person`` may take them (learning's "my exams" rows: open
+    and close times, attempts allowed and made, best score, running attempt), by paper id. A
+    paper the person may not take (not published, audience not covering them) is left out. One
+    query, none without papers."""
+    from cloudbranch.learning.exams import my_exams
+
+    ids = {i for i in paper_ids if i}
+    if person is None or not ids:
+        return {}
+    return {p.pk: p for p in my_exams(person).filter(pk__in=ids)}
+
+
+def exam_action(enrolment: Enrolment, paper, now: datetime.datetime) -> str:
+    """What the student may do about the class's final exam: "continue" (an attempt is running),
+    "start" (open, attempts left, studying in a running class), or "" (only the state is shown)."""
+    if paper is None:
+        return ""
+    if paper.my_running:
+        return "continue"
+    studying = enrolment.status in ACTIVE_STATUSES and enrolment.training_class.status == ClassStatus.RUNNING
+    if studying and paper.opens_at <= now < paper.closes_at and (paper.my_attempts or 0) < paper.attempts_allowed:
+        return "start"
+    return ""

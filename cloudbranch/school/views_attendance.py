@@ -49,8 +49,13 @@ def my(request):
     user = request.user
     now = timezone.now()
     page = Paginator(sel.my_enrolments(user), PAGE_SIZE).get_page(request.GET.get("page"))
-    for e in page.object_list:
+    rows = list(page.object_list)
+    exams = sel.final_exams(rows[0].person if rows else None, [e.training_class.exam_paper_id for e in rows])
+    for e in rows:
         e.percent = _percent(e.hours, e.training_class.pass_hours)
+        e.exam = exams.get(e.training_class.exam_paper_id)
+        e.exam_action = sel.exam_action(e, e.exam, now)
+    page.object_list = rows
     today = list(sel.today_sessions(user, now=now))
     for s in today:
         s.can_checkin = not s.checked_in and attendance.window_open(s, now)
@@ -100,6 +105,9 @@ def session_detail(request, session_id: int):
         "window_open": is_open,
         "before_window": w is not None and now < w[0],
         "after_window": w is not None and now > w[1],
+        # The rating page explains what is still missing (attendance, hours) itself.
+        "show_rate": mine is not None
+        and (session.kind == SessionKind.ONLINE or (session.starts_at is not None and now >= session.starts_at)),
         "show_replay": session.kind == SessionKind.LIVE and session.replay_id and (w is None or now > w[1]),
         "items": items,
         "credited": credited,

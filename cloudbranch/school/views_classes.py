@@ -17,10 +17,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cloudbranch.core.errors import DomainError
 from cloudbranch.core.forms import apply_domain_error
-from cloudbranch.orgs.scoping import holds
+from cloudbranch.orgs.scoping import can, holds
 
 from . import access, classes, enrolment
 from . import selectors_classes as sel
+from . import selectors_student as sel_student
 from .choices import ClassStatus, EnrolmentStatus, SessionKind
 from .forms_classes import (
     FIELD_MAP,
@@ -31,7 +32,7 @@ from .forms_classes import (
     RosterFilterForm,
     SessionForm,
 )
-from .models import Certificate, ClassSession
+from .models import Certificate, ClassSession, TrainingClass
 
 PAGE_SIZE = 20
 KIND_ICONS = {SessionKind.OFFLINE: "bi-people", SessionKind.ONLINE: "bi-laptop", SessionKind.LIVE: "bi-broadcast"}
@@ -78,13 +79,23 @@ def class_list(request):
 @login_required
 @require_GET
 def class_detail(request, class_id: int):
-    tc = access.class_for_viewer(request.user, class_id)
+    tc = access.class_for_viewer(
+        request.user,
+        class_id,
+        queryset=TrainingClass.objects.select_related("unit", "head_teacher", "exam_paper__unit"),
+    )
     sessions = list(sel.sessions_of(tc))
     for s in sessions:
         s.icon = KIND_ICONS.get(s.kind, "bi-journal")
     tc.badge = STATUS_BADGES.get(tc.status, "secondary")
     manage = access.may_manage(request.user, tc)
     mine = access.enrolment_of(request.user, tc)
+    now = timezone.now()
+    exam = exam_action = None
+    if mine is not None and tc.exam_paper_id:
+        mine.training_class = tc
+        exam = sel_student.final_exams(mine.person, [tc.exam_paper_id]).get(tc.exam_paper_id)
+        exam_action = sel_student.exam_action(mine, exam, now)
     context = {
         "tc": tc,
         "sessions": sessions,
@@ -94,6 +105,10 @@ def class_detail(request, class_id: int):
         "badges": STATUS_BADGES,
         "enrolment_badges": ENROLMENT_BADGES,
         "mine": mine,
+        "exam": exam,
+        "exam_action": exam_action,
+        "now": now,
+        "exam_manage": manage and tc.exam_paper_id and can(request.user, "learning.view_paper", tc.exam_paper.unit),
         "mine_certificate": Certificate.objects.filter(enrolment=mine).first() if mine else None,
         "counts": sel.roster_counts(tc),
         "pass_source": classes.PASS_HOURS_DEFAULTS.get(tc.kind, ("", ""))[1],

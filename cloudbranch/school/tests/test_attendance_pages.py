@@ -349,3 +349,98 @@ def test_withdrawn_student_page_has_no_checkin(client, today):
     assert 'name="code"' not in html and "已退学" in html
     r = client.post(reverse("school:checkin"), {"code": today["offline"].checkin_code})
     assert r.status_code == 422 and re.search("不能签到", r.content.decode())
+
+
+# --- the student's way to the exam, the sessions and their rating ----------------------------
+
+
+def test_final_exam_is_taken_from_my_page_and_the_class_page(client, today, world):
+    """The student starts the final exam from 我的党校 and from the class page (a POST to
+    learning's exam start), continues a running attempt from there, and is never sent to the
+    paper's manager page (a 404 for members)."""
+    from cloudbranch.learning.tests.test_exams_support import make_paper, make_question
+
+    question = make_question(world.college_a, world.users["admin"], kind="judge", options=["正确", "错误"], answer=[0])
+    paper = make_paper(world.college_a, world.users["admin"], questions=[question], title="结业考试卷")
+    tc = today["tc"]
+    tc.exam_paper = paper
+    tc.save(update_fields=["exam_paper"])
+    client.force_login(today["user"])
+    start = reverse("learning:exam_start", args=[paper.pk])
+    for url in (reverse("school:my"), reverse("school:class", args=[tc.pk])):
+        html = client.get(url).content.decode()
+        assert f'action="{start}"' in html and "参加结业考试" in html, url
+        assert f'href="{reverse("learning:paper", args=[paper.pk])}"' not in html
+    response = client.post(start)
+    assert response.status_code == 302 and "/learning/attempts/" in response["Location"]
+    for url in (reverse("school:my"), reverse("school:class", args=[tc.pk])):
+        html = client.get(url).content.decode()
+        assert f'href="{response["Location"]}"' in html and "继续答题" in html and start not in html, url
+    assert client.get(reverse("learning:paper", args=[paper.pk])).status_code == 404  # why the old link was wrong
+
+
+def test_final_exam_state_when_it_cannot_be_started(client, today, world):
+    from cloudbranch.learning.tests.test_exams_support import make_paper
+
+    tc = today["tc"]
+    later = make_paper(world.college_a, world.users["admin"], opens_at=_now() + datetime.timedelta(days=3))
+    tc.exam_paper = later
+    tc.save(update_fields=["exam_paper"])
+    client.force_login(today["user"])
+    html = client.get(reverse("school:my")).content.decode()
+    assert "开考" in html and reverse("learning:exam_start", args=[later.pk]) not in html
+    later.status = "draft"
+    later.save(update_fields=["status"])
+    assert "结业考试尚未发布" in client.get(reverse("school:my")).content.decode()
+
+
+def test_class_page_links_each_session_and_the_managers_pages(client, today, world):
+    tc = today["tc"]
+    client.force_login(today["user"])
+    html = client.get(reverse("school:class", args=[tc.pk])).content.decode()
+    for key in ("offline", "live", "online", "past"):
+        assert reverse("school:session", args=[today[key].pk]) in html
+    assert reverse("school:results", args=[tc.pk]) not in html  # the manager's bar is not the student's
+    client.force_login(tc.head_teacher)
+    html = client.get(reverse("school:class", args=[tc.pk])).content.decode()
+    for url in (
+        reverse("school:assignments", args=[tc.pk]),
+        reverse("school:results", args=[tc.pk]),
+        reverse("school:class_stats", args=[tc.pk]),
+        reverse("school:session", args=[today["offline"].pk]),
+    ):
+        assert url in html, url
+    assert client.get(reverse("school:class_stats", args=[tc.pk])).status_code == 200
+
+
+def test_session_page_links_the_rating_once_the_session_began(client, today):
+    client.force_login(today["user"])
+    rate = reverse("school:evaluate", args=[today["offline"].pk])
+    assert rate in client.get(reverse("school:session", args=[today["offline"].pk])).content.decode()
+    later = session_at(today["tc"], _now() + datetime.timedelta(days=2), title="下周课")
+    html = client.get(reverse("school:session", args=[later.pk])).content.decode()
+    assert reverse("school:evaluate", args=[later.pk]) not in html
+
+
+def test_my_page_query_count_with_final_exams_is_constant(client, world):
+    """Final exams on 我的党校 cost one query (learning's "my exams" rows), whatever their number."""
+    from cloudbranch.learning.tests.test_exams_support import make_paper
+    from cloudbranch.school.models import TrainingClass
+
+    user, person = make_student(world.branch_a1)
+    client.force_login(user)
+
+    def grow(n):
+        _grow_my_page(world, user, person, n)
+        for tc in TrainingClass.objects.filter(exam_paper__isnull=True):
+            tc.exam_paper = make_paper(world.college_a, world.users["admin"], title=f"{tc.title}考试")
+            tc.save(update_fields=["exam_paper"])
+
+    grow(1)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(reverse("school:my")).status_code == 200
+    grow(4)
+    with CaptureQueriesContext(connection) as big:
+        html = client.get(reverse("school:my")).content.decode()
+    assert html.count("参加结业考试") == 5
+    assert len(small) == len(big) == 10  # test_my_page_query_count_is_constant's 9 + the exams

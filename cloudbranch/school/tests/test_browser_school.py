@@ -4,18 +4,19 @@ finishes an online course, passes the exam and opens the certificate's verificat
 The class (run by the college, 3 class hours to pass, a final exam) has an offline session on now
 (2 hours) and an online course with one article (1 hour). On a 375px phone the student:
 
-1. sees the session under 今日课程 on 我的党校 (0.0 / 3.0 学时), taps 去签到 and types the 6-digit
+1. opens 我的党校 from the phone menu (我的 → 我的党校), sees the session under 今日课程
+   (0.0 / 3.0 学时), taps 去签到 and types the 6-digit
    code (the code the head teacher's screen shows): 签到成功, 2.0 学时;
 2. continues the online course from 我的党校: the article page's own heartbeat (study.js) starts
    the clock; the test then moves time on by 15 s — the page's clock (Playwright's clock) and the
    server's record of the previous beat alike — so that the page's second real beat is credited
    15 s by the real rules (reading time asked: 10 s) and completes the article; the hours become
    3.0 / 3.0 (100%);
-3. takes the final exam through learning's pages (开始考试, answers, 交卷): 10 / 10, 合格, and the
-   class page shows the exam score.
+3. starts the final exam from 我的党校 (参加结业考试), answers on learning's pages (交卷): 10 / 10,
+   合格, and the class page shows the exam score.
 
 The head teacher, on a desktop, finalizes the class on the results page (办理结业: 结业 1 人, 证书 1 份).
-The student opens the certificate page from the results page (serial shown) and a visitor, in a
+The student opens the certificate page from 我的党校 (serial shown) and a visitor, in a
 fresh logged-out phone context, follows its verification link: 有效, the masked name, the class.
 
 Every wait is Playwright's ``expect`` auto-waiting (no sleeps); screenshots go to
@@ -133,7 +134,10 @@ def test_student_checks_in_studies_passes_the_exam_and_verifies_the_certificate_
 
     # --- 1. 我的党校: today's session, check in with the 6-digit code ------------------------------
     login_via_form(phone, base, user.username, PASSWORD)
-    phone.goto(f"{base}/school/me/")  # the top menu has no 网上党校 entry: typed address
+    phone.locator(".navbar-toggler").click()  # the phone menu: 我的 → 我的党校
+    phone.locator("#cb-nav").locator(".dropdown-toggle", has_text=re.compile(r"^\s*我的\s*$")).click()
+    phone.locator("#cb-nav").get_by_role("link", name="我的党校").click()
+    expect(phone).to_have_url(f"{base}/school/me/")
     card = phone.locator(f"[data-today-session='{offline.pk}']")
     expect(card).to_contain_text("党的基本理论")
     mine = phone.locator(f"[data-enrolment='{enrolment.pk}']")
@@ -199,13 +203,8 @@ def test_student_checks_in_studies_passes_the_exam_and_verifies_the_certificate_
     expect(mine.locator(".progress-bar")).to_have_text("100%")
     _shot(phone, "school-04-hours-done-phone")
 
-    # --- 3. the final exam, through learning's pages ------------------------------------------------
-    # No page links 我的考试 (learning:my_exams) or the class's exam: the student types the address.
-    phone.goto(f"{base}/learning/exams/mine/")
-    row = phone.locator(".list-group-item", has_text=EXAM)
-    expect(row).to_contain_text("及格 6.0 分")
-    _fits_phone(phone)
-    row.get_by_role("button", name="开始考试").click()
+    # --- 3. the final exam from 我的党校, answered on learning's pages -------------------------------
+    mine.get_by_role("button", name="参加结业考试").click()
     expect(phone).to_have_url(re.compile(r"/learning/attempts/\d+/$"))
     expect(phone.locator("#countdown")).to_contain_text("剩余")
     for stem, options, right in QUESTIONS:
@@ -242,12 +241,11 @@ def test_student_checks_in_studies_passes_the_exam_and_verifies_the_certificate_
     assert enrolment.status == EnrolmentStatus.PASSED
     cert = Certificate.objects.get(enrolment=enrolment)
 
-    # --- the student: the certificate page, then its verification link, logged out ------------------
-    # Neither 我的党校 nor the class page links the results page or the certificate: typed address.
-    phone.goto(f"{base}/school/classes/{tc.pk}/results/")
-    mine_row = phone.locator("#result-rows .list-group-item", has_text=STUDENT)
-    expect(mine_row.locator(".badge")).to_have_text("已结业")
-    mine_row.get_by_role("link", name=re.compile("结业证书")).click()
+    # --- the student: the certificate from 我的党校, then its verification link, logged out ----------
+    phone.goto(f"{base}/school/me/")
+    expect(mine).to_contain_text("已结业")
+    expect(mine).to_contain_text("结业考试：10.0 分")
+    mine.get_by_role("link", name="结业证书").click()
     expect(phone).to_have_url(f"{base}/school/certificates/{cert.pk}/")
     expect(phone.locator("h1")).to_have_text("结业证书")
     expect(phone.locator("main")).to_contain_text(f"证书编号：{cert.serial}")

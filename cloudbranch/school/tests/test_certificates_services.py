@@ -128,3 +128,24 @@ def test_pdf_is_a_pdf_with_the_serial(issued):
     assert "参加 计算机学院党委 举办的 第 3 期入党积极分子培训班，完成学时 0 学时，考核合格，准予结业。" in (
         certificates.certificate_text(cert)
     )
+
+
+def test_pdf_qr_code_carries_the_verification_url(issued, monkeypatch):
+    """The QR code drawn on the PDF encodes the public verification URL (which is printed under it
+    as well), and that URL opens the certificate's verification."""
+    from reportlab.graphics.barcode import qr
+
+    _teacher, _tc, user, cert = issued
+    encoded = []
+    real = qr.QrCodeWidget
+
+    def spy(value, *args, **kwargs):
+        encoded.append(value)
+        return real(value, *args, **kwargs)
+
+    monkeypatch.setattr(qr, "QrCodeWidget", spy)
+    url = f"https://dj.example.edu/school/verify/{cert.code}/"
+    data = certificates.render_pdf(certificates.certificate_for_viewer(user, cert.pk), verify_url=url)
+    assert encoded == [url]
+    assert url.encode() in data
+    assert certificates.verify(url.rstrip("/").rsplit("/", 1)[1]).serial == cert.serial

@@ -169,3 +169,58 @@ def test_access_rules(world):
     assert access.enrolment_of(student_user, tc) == mine
     with pytest.raises(PermissionDenied):
         access.class_for_manager(student_user, tc.pk)
+
+
+def test_a_replay_is_never_also_an_online_item_or_another_lectures_replay(world):
+    """The same content must not earn class hours twice: the syllabus refuses a replay that is an
+    online course item of the class, an online item that is a lecture's replay, and one replay
+    under two lectures (other classes are free to use the same resource)."""
+    officer = _officer(world)
+    tc = make_class(world.college_a)
+    start = timezone.now()
+    live_kwargs = {"kind": "live", "starts_at": start, "ends_at": start + datetime.timedelta(minutes=45),
+                   "stream_url": "https://x.example/1"}  # fmt: skip
+    first = classes.session_create(actor=officer, class_id=tc.pk, title="直播一", **live_kwargs)
+    second = classes.session_create(actor=officer, class_id=tc.pk, title="直播二", **live_kwargs)
+    online = classes.session_create(actor=officer, class_id=tc.pk, kind="online", title="网络课程")
+    video = make_resource(world.college_a, officer, kind="video", duration_seconds=2700)
+    other = make_resource(world.college_a, officer, kind="video", duration_seconds=2700, title="另一视频")
+
+    classes.session_update(actor=officer, session_id=first.pk, replay_id=video.pk)
+    classes.session_update(actor=officer, session_id=first.pk, title="直播一（改）")  # its own replay is fine
+    with pytest.raises(DomainError) as exc:
+        classes.session_update(actor=officer, session_id=second.pk, replay_id=video.pk)
+    assert exc.value.errors == [{"field": "replay", "message": "该资源已是本班另一场直播讲座的回放"}]
+    with pytest.raises(ConflictError, match="回放"):
+        classes.item_add(actor=officer, session_id=online.pk, resource_id=video.pk)
+
+    classes.item_add(actor=officer, session_id=online.pk, resource_id=other.pk)
+    with pytest.raises(DomainError) as exc:
+        classes.session_update(actor=officer, session_id=second.pk, replay_id=other.pk)
+    assert "网络课程" in exc.value.errors[0]["message"]
+    with pytest.raises(DomainError):
+        classes.session_create(actor=officer, class_id=tc.pk, title="直播三", replay_id=other.pk, **live_kwargs)
+
+    elsewhere = make_class(world.college_a, title="另一期")
+    third = classes.session_create(actor=officer, class_id=elsewhere.pk, title="直播", **live_kwargs)
+    classes.session_update(actor=officer, session_id=third.pk, replay_id=video.pk)
+
+
+def test_final_exam_must_reach_every_student_of_the_class(world):
+    """A class's exam paper is the unit's (or its subtree's) and its audience covers the whole
+    subtree: a branch-only paper would leave the other branches' students unable to pass."""
+    from cloudbranch.learning.choices import Audience
+    from cloudbranch.learning.tests.test_exams_support import make_paper
+
+    officer = _officer(world)
+    tc = make_class(world.college_a, head_teacher=officer)
+    branch_only = make_paper(world.branch_a1, officer, audience=Audience.SUBTREE)
+    branch_school_wide = make_paper(world.branch_a1, officer, audience=Audience.SCHOOL)
+    college = make_paper(world.college_a, officer)
+    sibling = make_paper(world.college_b, officer, audience=Audience.SCHOOL)
+    for bad in (branch_only, sibling):
+        with pytest.raises(DomainError) as exc:
+            classes.class_update(actor=officer, class_id=tc.pk, exam_paper_id=bad.pk)
+        assert exc.value.errors[0]["field"] == "exam_paper"
+    for good in (branch_school_wide, college):
+        assert classes.class_update(actor=officer, class_id=tc.pk, exam_paper_id=good.pk).exam_paper_id == good.pk
