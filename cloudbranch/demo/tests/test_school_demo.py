@@ -13,6 +13,7 @@ from cloudbranch.audit.models import AuditEvent
 from cloudbranch.demo import school_demo, seeding
 from cloudbranch.demo.generator import ScaleParams
 from cloudbranch.development.models import StepRecord
+from cloudbranch.learning.models import StudyProgress
 from cloudbranch.people.models import Person
 from cloudbranch.school import access, attendance, certificates, results
 from cloudbranch.school.choices import ClassKind, ClassStatus, EnrolmentStatus, HourSource, SubmissionStatus
@@ -124,6 +125,11 @@ def test_activist1_checks_in_to_todays_session(seeded, client):
     assert HourEntry.objects.filter(enrolment=mine, source=HourSource.ONLINE).count() >= 1
     online = tc.sessions.get(kind="online")
     assert HourEntry.objects.filter(enrolment=mine, source=HourSource.ONLINE).count() < online.items.count()
+    # ... with one item half read, for 继续学习 (the learning demo has had activist1 read most articles).
+    half_read = StudyProgress.objects.filter(
+        person=me, resource__in=online.items.values("resource"), completed_at__isnull=True, seconds__gt=0
+    )
+    assert half_read.exists()
     client.force_login(me.user)
     assert client.get(reverse("school:my")).status_code == 200
 
