@@ -191,6 +191,8 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["status", "stage"]),
             models.Index(fields=["status", "next_due_on"]),
+            # The cases list's order: a page of the whole university read in index order.
+            models.Index(fields=["-applied_on", "-id"], name="development_case_listing"),
         ]
         permissions = [
             ("record_step", _("记录发展党员步骤")),
