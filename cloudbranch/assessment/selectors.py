@@ -53,10 +53,13 @@ def sets_for(user):
 
 
 def my_results(user):
-    """Published results of the units the user is responsible for (newest first)."""
+    """Published results of the units the user is responsible for (newest first), in the sets
+    the user does NOT assess: an assessor reads those on the set's own ranking page (an
+    organization department would otherwise get every assessed branch of the tree here)."""
     return (
         Result.objects.restrict(user, VIEW)
         .filter(indicator_set__status=SetStatus.PUBLISHED)
+        .exclude(indicator_set__in=IndicatorSet.objects.restrict(user, VIEW).values("pk"))
         .select_related("indicator_set", "unit")
         .order_by("-indicator_set__year", "-indicator_set_id", "unit__path")
     )

@@ -49,7 +49,7 @@ def set_list(request):
         raise PermissionDenied
     context = {
         "page": _page(request, selectors.sets_for(request.user)),
-        "results": selectors.my_results(request.user)[:PAGE_SIZE],
+        "results": Paginator(selectors.my_results(request.user), PAGE_SIZE).get_page(request.GET.get("rpage")),
         "can_create": holds(request.user, services.MANAGE),
     }
     return render(request, "assessment/set_list.html", context)

@@ -174,3 +174,27 @@ def test_query_counts_constant(world, login, publish, expected):
             )
         )
     assert counts[0] == counts[1] == expected
+
+
+def test_results_box_lists_the_users_own_units_not_every_assessed_unit(world, login):
+    """The list page's results box: an assessed branch's secretary sees the branch's result; the
+    organization department (who assesses the set) does not get every branch of the tree there
+    (it reads them on the set's ranking page); more results than a page are paged, not cut."""
+    s = _scored(world, publish=True, extra_units=21)
+    admin = login(world.users["admin"]).get(reverse("assessment:sets"))
+    assert admin.context["results"].paginator.count == 0
+    assert "所负责组织的考核结果" not in admin.content.decode()
+    mine = login(world.users["secretary1"]).get(reverse("assessment:sets"))
+    assert [(r.indicator_set_id, r.unit_id) for r in mine.context["results"]] == [(s.pk, world.branch_a1.pk)]
+    assert "所负责组织的考核结果" in mine.content.decode()
+    # a college's secretary sees the college's 22 branches over two pages
+    from cloudbranch.orgs.roles import Role
+    from cloudbranch.testing.factories import UserFactory, grant
+
+    college = UserFactory()
+    grant(college, world.college_b, Role.COMMITTEE_SECRETARY)
+    c = login(college)
+    first = c.get(reverse("assessment:sets"))
+    assert first.context["results"].paginator.count == 22 and len(first.context["results"]) == 20
+    assert "rpage=2" in first.content.decode()
+    assert len(c.get(reverse("assessment:sets"), {"rpage": 2}).context["results"]) == 2

@@ -99,7 +99,19 @@ def test_dotted_paths_are_followed_without_a_query_at_save_time(world, django_ca
 
 def test_incremental_touches_only_the_dirty_unit_and_its_ancestors(world):
     w = world
-    with only_metrics(people_stock(), joined_flow()):
+    asked: list = []
+
+    def spy(metric):
+        """The metric, with its compute recording which units it is asked for."""
+        inner = metric.compute
+
+        def compute(units, period):
+            asked.append((metric.key, None if units is None else sorted(units)))
+            return inner(units, period)
+
+        return type(metric)(**{**metric.__dict__, "compute": compute})
+
+    with only_metrics(spy(people_stock()), spy(joined_flow())):
         engine.recompute_all(today=TODAY)
         DirtyUnit.objects.all().delete()
         before = stamps()
@@ -107,8 +119,12 @@ def test_incremental_touches_only_the_dirty_unit_and_its_ancestors(world):
         # A new person in branch_a2 who joined this month; marked by hand (as the signal does).
         Person.objects.filter(pk=w.people["a2_person"].pk).update(joined_on=D(2026, 5, 3))
         DirtyUnit.objects.create(unit_id=w.branch_a2.pk)
+        asked.clear()
         run = engine.recompute_dirty(today=TODAY)
     assert run.kind == "incremental" and run.error == "" and run.units == 1
+    # the raw data is read for the dirty unit only (never all units, never its ancestors)
+    assert asked and all(units == [w.branch_a2.pk] for _key, units in asked)
+    assert {key for key, _ in asked} == {"test.people", "test.joined"}
     assert not DirtyUnit.objects.exists()
     after = stamps()
     changed = {k for k in after if before.get(k) != after[k]}

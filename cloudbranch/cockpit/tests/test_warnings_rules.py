@@ -371,3 +371,43 @@ def test_group_units_are_not_branches(world):
     found = people_alerts.find_branch_size(D(2026, 5, 15))
     assert not [f for f in found if f.unit_id == world.group_a1.pk]
     assert world.group_a1.kind == UnitKind.GROUP
+
+
+def test_approval_overdue_at_the_committee_then_recorded(world):
+    """A step the upper committee records (审批) past its deadline: the committee's warning, not
+    the branch's; recording it clears the warning."""
+    from cloudbranch.development.models import StepRecord
+    from cloudbranch.development.state import step_by_code, sync_case
+
+    actor = world.users["secretary1"]
+    case = make_case(actor=actor, unit=world.branch_a1, applied_on=D(2025, 1, 6), upto_index=17)
+    case.refresh_from_db()
+    assert case.next_step_code == "approval" and case.next_due_on
+    today = case.next_due_on + datetime.timedelta(days=5)
+    subject = f"case:{case.pk}:approval"
+    found = by_subject(development_alerts.find_approvals_overdue(today))
+    assert found[subject].severity == DANGER and found[subject].unit_id == world.branch_a1.pk
+    assert "逾期 5 天" in found[subject].message and case.person.name in found[subject].message
+    assert found[subject].url == f"/development/cases/{case.pk}/"
+    assert subject not in by_subject(development_alerts.find_steps_overdue(today))  # not the branch's step
+    assert subject not in by_subject(development_alerts.find_approvals_overdue(case.next_due_on))
+    StepRecord.objects.create(
+        case=case, step=step_by_code(case.rule_set_id, "approval"), occurred_on=case.next_due_on, recorded_by=actor
+    )
+    sync_case(case)
+    assert subject not in by_subject(development_alerts.find_approvals_overdue(today))
+
+
+def test_branch_too_many_found_then_cleared_when_it_splits(world):
+    """More than 50 full members in a branch (支部工作条例第四条): a warning until some move out."""
+    from cloudbranch.people.models import Person
+
+    b1 = world.branch_b1
+    PersonFactory.create_batch(50, unit=b1)  # + the one already there = 51
+    subject = f"unit:{b1.pk}:too_many"
+    found = by_subject(people_alerts.find_branch_size(D(2026, 5, 15)))
+    assert subject in found and "51" in found[subject].message
+    assert found[subject].url == f"/orgs/{b1.pk}/"
+    new_branch = make_unit(parent=world.college_b)
+    Person.objects.filter(pk__in=Person.objects.filter(unit=b1).values("pk")[:20]).update(unit=new_branch)
+    assert subject not in by_subject(people_alerts.find_branch_size(D(2026, 5, 15)))

@@ -1,6 +1,6 @@
 /* 党建数据座舱: draws every panel from the JSON rendered once in the page (#cockpit-data), the
  * same rows as each panel's table. Toggles chart/table, downloads a chart as an image
- * (ECharts getDataURL), re-ranks the children on the select box, drills down on a treemap click,
+ * (ECharts getDataURL) or the whole page as one image, re-ranks the children on the select box, drills down on a treemap click,
  * prints. Vanilla JS; ECharts is vendored. */
 (function () {
   "use strict";
@@ -164,11 +164,76 @@
       a.remove();
       return;
     }
+    if (ev.target.closest("[data-cb-page-image]")) { downloadPage(); return; }
     if (ev.target.closest("[data-cb-print]")) { window.print(); return; }
     if (ev.target.closest("[data-cb-fullscreen]") && document.documentElement.requestFullscreen) {
       document.documentElement.requestFullscreen();
     }
   });
+
+  // The whole page as one PNG: the title, the headline figures, then every chart shown (ECharts
+  // composes the charts at their places on the page: getConnectedDataURL over one group).
+  function downloadPage() {
+    var shown = Object.keys(charts).filter(function (id) {
+      var el = charts[id].getDom();
+      return el.offsetWidth > 0 && el.offsetHeight > 0;
+    });
+    Object.keys(charts).forEach(function (id) { charts[id].group = shown.indexOf(id) >= 0 ? "cb-page" : ""; });
+    var background = client.screen ? "#0b1220" : "#ffffff";
+    var fg = client.screen ? "#e6edf7" : "#212529";
+    var figures = Array.prototype.map.call(document.querySelectorAll("#headline .cb-figure"), function (el) {
+      return [el.querySelector(".text-muted").textContent.trim(), el.querySelector(".cb-figure-value").textContent.trim()];
+    });
+    var title = document.querySelector("h1").textContent.trim().replace(/\s+/g, " ");
+    var ratio = 2, cols = 4, rowH = 56, pad = 24;
+    // Each chart's title goes above it, at its place in the composed image (the charts' top-left is
+    // the origin there).
+    var rects = shown.map(function (id) { return charts[id].getDom().getBoundingClientRect(); });
+    var minLeft = Math.min.apply(null, rects.map(function (r) { return r.left; }));
+    var minTop = Math.min.apply(null, rects.map(function (r) { return r.top; }));
+    function finish(chartsImg) {
+      var width = Math.max(chartsImg ? chartsImg.width : 0, 1200 * ratio);
+      var headH = (pad + 40 + Math.ceil(figures.length / cols) * rowH + pad + 24) * ratio;
+      var canvas = document.createElement("canvas");
+      canvas.width = width;
+      canvas.height = headH + (chartsImg ? chartsImg.height : 0);
+      var ctx = canvas.getContext("2d");
+      ctx.fillStyle = background;
+      ctx.fillRect(0, 0, canvas.width, canvas.height);
+      ctx.scale(ratio, ratio);
+      ctx.fillStyle = fg;
+      ctx.font = "bold 22px sans-serif";
+      ctx.fillText(title + "  " + (document.getElementById("cockpit-updated") || { textContent: "" }).textContent.trim().replace(/\s+/g, " "), pad, pad + 22);
+      var colW = (width / ratio - 2 * pad) / cols;
+      figures.forEach(function (f, i) {
+        var x = pad + (i % cols) * colW, y = pad + 40 + Math.floor(i / cols) * rowH;
+        ctx.font = "14px sans-serif";
+        ctx.fillText(f[0], x, y + 16);
+        ctx.font = "bold 22px sans-serif";
+        ctx.fillText(f[1].replace(/\s+/g, " "), x, y + 44);
+      });
+      ctx.setTransform(1, 0, 0, 1, 0, 0);
+      if (chartsImg) ctx.drawImage(chartsImg, 0, headH); // its background fills the gaps: titles after
+      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+      ctx.fillStyle = fg;
+      ctx.font = "bold 15px sans-serif";
+      shown.forEach(function (id, i) {
+        ctx.fillText(byId[id].title, rects[i].left - minLeft + 8, headH / ratio + rects[i].top - minTop - 8);
+      });
+      var a = document.createElement("a");
+      a.href = canvas.toDataURL("image/png");
+      a.download = title + ".png";
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+    }
+    if (!shown.length) { finish(null); return; }
+    var img = new Image();
+    img.onload = function () { finish(img); };
+    echarts.connect("cb-page"); // getConnectedDataURL composes the charts of a connected group only
+    img.src = charts[shown[0]].getConnectedDataURL({ type: "png", pixelRatio: ratio, backgroundColor: background, connectedBackgroundColor: background });
+    echarts.disconnect("cb-page");
+  }
 
   // The big screen reloads itself every 5 minutes (the cache key changes after a recompute).
   if (client.refresh_seconds) {
