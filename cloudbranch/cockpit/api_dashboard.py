@@ -30,6 +30,7 @@ class HeadlineOut(Schema):
     value: float | None
     previous: float | None
     change: float | None = Field(description="本期 − 上期（比率为百分点）")
+    as_of: str | None = Field(None, description="本期尚无数值（期末才评定的比率）时为上期名称，页面显示上期数值")
 
 
 class PanelOut(Schema):

@@ -39,7 +39,7 @@ from . import selectors_metrics as sel
 
 VIEW = "cockpit.view_cockpit"
 CACHE_TTL = 15 * 60
-CACHE_VERSION = 1
+CACHE_VERSION = 2  # 2: headline figures carry as_of
 SCORE = "assessment.score"
 
 # (key, label, unit) of the headline figures.
@@ -347,6 +347,9 @@ def assemble(unit, period: DashPeriod, today: datetime.date | None = None) -> di
                 "value": num(value),
                 "previous": num(previous),
                 "change": _change(value, previous),
+                # A rate judged only at the end of its period (compliance, study tasks) has no
+                # figure for the running month yet: the page shows the previous period's, named.
+                "as_of": period.previous_label if value is None and previous is not None else None,
             }
         )
 

@@ -339,3 +339,19 @@ def test_api_returns_the_panels(world, login):
     assert head["life.compliance_rate"]["value"] == 75 and head["life.compliance_rate"]["change"] == 25
     page_panels = dashboard.page_data(world.root, dashboard.DashPeriod(2024, 6))["panels"]
     assert body["panels"] == json.loads(json.dumps(page_panels))
+
+
+def test_a_rate_not_judged_yet_shows_the_previous_period_named(world, login):
+    """Compliance is judged at the end of its period: the running month has no figure, so the
+    headline shows May's, says so, and keeps the current value empty in the data and the API."""
+    put_figures(world.root, {"life.meetings_met": 6, "life.meetings_required": 12}, M, MAY)
+    put_figures(world.root, {"service.hours": 5}, M, JUNE)
+    finished_run()
+    head = {h["key"]: h for h in dashboard.page_data(world.root, dashboard.DashPeriod(2024, 6))["headline"]}
+    rate = head["life.compliance_rate"]
+    assert (rate["value"], rate["previous"], rate["change"], rate["as_of"]) == (None, 50, None, "2024 年 5 月")
+    assert head["service.hours"]["as_of"] is None
+    html = page(login(world.users["admin"])).content.decode()
+    assert "本期尚未评定，显示2024 年 5 月" in html
+    api = login(world.users["admin"]).get("/api/cockpit/dashboard", {"unit": world.root.pk, "year": 2024, "month": 6})
+    assert {h["key"]: h["as_of"] for h in api.json()["headline"]}["life.compliance_rate"] == "2024 年 5 月"
