@@ -46,6 +46,8 @@ ELIGIBILITY: dict[str, dict] = {
 }
 SINCE_LABELS = {"activist_on": "确定积极分子日期", "candidate_on": "确定发展对象日期", "joined_on": "入党日期"}
 ENROLLABLE = {ClassStatus.DRAFT, ClassStatus.ENROLLING, ClassStatus.RUNNING}
+# Enrolments that hold a place in a class still under way (a second class of the kind is barred).
+HOLDING = (EnrolmentStatus.ENROLLED, EnrolmentStatus.WITHDRAWAL_REQUESTED)
 CHANGED_MESSAGE = "名单已变化，请重新预览"
 MAX_LIST_ROWS = 2000
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -135,30 +137,38 @@ def _split(plan: Plan, people: list) -> Plan:
     return plan
 
 
-def _existing(training_class: TrainingClass, person_ids) -> tuple[dict, set]:
-    """{person_id: status in this class}, {person_ids who passed a class of the same kind}."""
+def _existing(training_class: TrainingClass, person_ids) -> tuple[dict, dict]:
+    """{person_id: status in this class}, {person_id: why another class of the same kind bars
+    them}: they passed one, or hold a place in one that has not finished (a person studies in
+    one class of a kind at a time)."""
     here = dict(
         Enrolment.objects.filter(training_class=training_class, person_id__in=person_ids).values_list(
             "person_id", "status"
         )
     )
-    passed = set(
-        Enrolment.objects.filter(
-            person_id__in=person_ids, status=EnrolmentStatus.PASSED, training_class__kind=training_class.kind
-        ).values_list("person_id", flat=True)
+    barred: dict[int, str] = {}
+    others = (
+        Enrolment.objects.filter(person_id__in=person_ids, training_class__kind=training_class.kind)
+        .exclude(training_class=training_class)
+        .filter(Q(status=EnrolmentStatus.PASSED) | Q(status__in=HOLDING, training_class__status__in=ENROLLABLE))
+        .values_list("person_id", "status", "training_class__title")
+        .order_by("person_id", "pk")
     )
-    return here, passed
+    for person_id, status, title in others:
+        if status == EnrolmentStatus.PASSED:
+            barred[person_id] = "已参加过同类培训班并结业"
+        else:
+            barred.setdefault(person_id, f"正在参加同类培训班“{title}”")
+    return here, barred
 
 
-def _skip_reason(person_id, here: dict, passed: set) -> str | None:
+def _skip_reason(person_id, here: dict, barred: dict) -> str | None:
     if person_id in here:
         status = here[person_id]
         if status == EnrolmentStatus.WITHDRAWN:
             return "已退出本班"
         return f"已在本班（{EnrolmentStatus(status).label}）"
-    if person_id in passed:
-        return "已参加过同类培训班并结业"
-    return None
+    return barred.get(person_id)
 
 
 def _check_enrollable(training_class: TrainingClass) -> None:
@@ -198,10 +208,10 @@ def rule_plan(training_class: TrainingClass, rule: dict | None = None, *, today:
         undated = base.filter(political_status=spec["status"], **{f"{spec['since']}__isnull": True})
         for person in undated.select_related("unit").order_by("unit__path", "name", "pk"):
             plan.skipped.append((person, f"不符合条件（未登记{SINCE_LABELS[spec['since']]}）"))
-    here, passed = _existing(training_class, [p.pk for p in people])
+    here, barred = _existing(training_class, [p.pk for p in people])
     chosen = []
     for person in people:
-        reason = _skip_reason(person.pk, here, passed)
+        reason = _skip_reason(person.pk, here, barred)
         if reason:
             plan.skipped.append((person, reason))
         else:
@@ -293,7 +303,7 @@ def list_plan(training_class: TrainingClass, numbers: list[str]) -> Plan:
         .filter(eligible_q(training_class.kind))
         .values_list("pk", flat=True)
     )
-    here, passed = _existing(training_class, ids)
+    here, barred = _existing(training_class, ids)
     seen: dict[str, int] = {}
     chosen = []
     for index, number in enumerate(numbers):
@@ -314,7 +324,7 @@ def list_plan(training_class: TrainingClass, numbers: list[str]) -> Plan:
             elif person.pk not in eligible:
                 message = f"{person.name}{not_eligible_reason(training_class.kind)}"
             else:
-                reason = _skip_reason(person.pk, here, passed)
+                reason = _skip_reason(person.pk, here, barred)
                 if reason:
                     message = f"{person.name}{reason}"
                 else:
@@ -364,8 +374,8 @@ def enrol_add(*, actor, class_id: int, person_id: int) -> Enrolment:
                 f"{person.name}{not_eligible_reason(training_class.kind)}。",
                 errors=[{"field": "person", "message": not_eligible_reason(training_class.kind)}],
             )
-        here, passed = _existing(training_class, [person.pk])
-        reason = _skip_reason(person.pk, here, passed)
+        here, barred = _existing(training_class, [person.pk])
+        reason = _skip_reason(person.pk, here, barred)
         if reason:
             raise ConflictError(f"{person.name}{reason}。")
         plan = _split(Plan(training_class=training_class, source=EnrolmentSource.MANUAL), [person])
@@ -451,9 +461,16 @@ def promote_waitlisted(training_class: TrainingClass, *, actor) -> list[Enrolmen
     free = _free_places(training_class)
     if free <= 0:
         return []
+    # Those who meanwhile took a place in another class of the same kind stay on the waiting list.
+    studying_elsewhere = Enrolment.objects.filter(
+        status__in=HOLDING,
+        training_class__kind=training_class.kind,
+        training_class__status__in=ENROLLABLE,
+    ).exclude(training_class=training_class)
     promoted = list(
         Enrolment.objects.select_related("person")
         .filter(training_class=training_class, status=EnrolmentStatus.WAITLISTED)
+        .exclude(person_id__in=studying_elsewhere.values("person_id"))
         .order_by("enrolled_at", "pk")[:free]
     )
     if not promoted:

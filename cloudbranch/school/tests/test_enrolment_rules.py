@@ -219,3 +219,38 @@ def test_withdrawal_refused_returns_to_enrolled_and_student_cannot_decide(world)
     assert mine.status == "enrolled"
     with pytest.raises(ConflictError):
         svc.withdraw_decide(actor=tc.head_teacher, enrolment_id=mine.pk, approve=True)
+
+
+def test_one_running_class_of_a_kind_at_a_time(world):
+    """A person holding a place in an unfinished class of the same kind is barred from a second
+    one (by rule, by list, one by one), stays on a waiting list rather than being promoted, and
+    may enrol again once that class has finished without a pass."""
+    officer = _officer(world)
+    school_class = make_class(world.college_a, title="校党校第 3 期")
+    college_class = make_class(world.college_a, title="学院第 1 期", capacity=1)
+    _, busy = make_student(world.branch_a1, name="甲", staff_number="S1")
+    _, waiting = make_student(world.branch_a1, name="乙")
+    _, free = make_student(world.branch_a1, name="丙")
+    held = make_enrolment(school_class, busy)
+    make_enrolment(make_class(world.college_a, kind=ClassKind.CANDIDATE), free)  # another kind: no bar
+
+    reasons = {p.pk: r for p, r in svc.rule_preview(actor=officer, class_id=college_class.pk).skipped}
+    assert reasons[busy.pk] == "正在参加同类培训班“校党校第 3 期”" and free.pk not in reasons
+    with pytest.raises(ConflictError, match="甲正在参加同类培训班"):
+        svc.enrol_add(actor=officer, class_id=college_class.pk, person_id=busy.pk)
+    plan = svc.list_preview(actor=officer, class_id=college_class.pk, numbers=["S1"])
+    assert plan.errors[0]["message"] == "第 2 行：甲正在参加同类培训班“校党校第 3 期”"
+
+    svc.enrol_add(actor=officer, class_id=college_class.pk, person_id=free.pk)
+    late = make_enrolment(college_class, waiting, status=EnrolmentStatus.WAITLISTED)
+    make_enrolment(school_class, waiting)  # meanwhile took a place in the other class
+    Enrolment.objects.filter(person=free, training_class=college_class).update(status=EnrolmentStatus.WITHDRAWN)
+    assert svc.promote_waitlisted(college_class, actor=officer) == []
+    late.refresh_from_db()
+    assert late.status == EnrolmentStatus.WAITLISTED
+
+    school_class.status = "finished"
+    school_class.save(update_fields=["status"])
+    held.status = EnrolmentStatus.FAILED
+    held.save(update_fields=["status"])
+    assert svc.enrol_add(actor=officer, class_id=college_class.pk, person_id=busy.pk).person_id == busy.pk
