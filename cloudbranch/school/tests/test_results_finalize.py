@@ -173,3 +173,31 @@ def test_case_not_at_the_training_step_keeps_the_result(world, teacher):
     assert not StepRecord.objects.filter(case=case, step__code="training").exists()
     assert e2.development_note == "发展程序未记录培训：未找到进行中的发展党员档案"
     assert Certificate.objects.filter(enrolment__in=[e, e2]).count() == 2
+
+
+def test_revoked_certificate_behind_a_training_step_is_a_warning_until_the_branch_voids_it(world, teacher):
+    from cloudbranch.core.alerts import rules
+    from cloudbranch.development import cases as dev_cases
+    from cloudbranch.school import certificates
+    from cloudbranch.school.alerts import find_training_on_revoked_certificates
+
+    assert "development.training_certificate_revoked" in rules()
+    tc = _candidate_class(world, teacher)
+    _user, person = make_student(world.branch_a1, political_status="candidate", name="吴撤证")
+    make_case(actor=world.users["secretary1"], person=person, upto="political_review")
+    e = make_enrolment(tc, person, hours=Decimal("26"))
+    Attendance.objects.create(session=make_session(tc), enrolment=e, checked_in_at=timezone.now(), method="qr")
+    results.class_finalize(actor=teacher, class_id=tc.pk)
+    record = StepRecord.objects.get(case__person=person, step__code="training")
+    today = timezone.localdate()
+    assert find_training_on_revoked_certificates(today) == []
+
+    cert = Certificate.objects.get(enrolment=e)
+    certificates.certificate_revoke(actor=teacher, certificate_id=cert.pk, reason="学时记录有误")
+    (finding,) = find_training_on_revoked_certificates(today)
+    assert finding.subject == f"record:{record.pk}" and finding.unit_id == world.branch_a1.pk
+    assert cert.serial in finding.message and "学时记录有误" in finding.message
+    assert finding.url == f"/development/cases/{record.case_id}/"
+
+    dev_cases.record_void(actor=world.users["secretary1"], record_id=record.pk, reason="结业证书已撤销")
+    assert find_training_on_revoked_certificates(today) == []
