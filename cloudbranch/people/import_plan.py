@@ -124,13 +124,22 @@ def transition(queryset, source: str | Iterable[str], target: str, **fields) -> 
 def dependents(model, ids: list[int], *, allowed: dict | None = None) -> list[tuple[str, int]]:
     """Rows in other tables that point at ``ids`` of ``model`` (every reverse FK, one-to-one and
     many-to-many), as (verbose name, count). ``allowed`` maps a related model to a ``Q`` of rows
-    the caller will remove itself (e.g. the history rows written by the import)."""
+    the caller will remove itself (e.g. the history rows written by the import). Foreign keys
+    declared with ``related_name="+"`` count too; the rows of ``model``'s own many-to-many
+    fields (their auto-created through tables) do not: they belong to the row itself."""
     allowed = allowed or {}
     found = []
     if not ids:
         return found
-    for rel in model._meta.related_objects:
+    rels = [
+        f
+        for f in model._meta.get_fields(include_hidden=True)
+        if f.auto_created and not f.concrete and (f.one_to_many or f.one_to_one or f.many_to_many)
+    ]
+    for rel in rels:
         related = rel.related_model
+        if related._meta.auto_created and rel.hidden:  # the through table of model's own M2M field
+            continue
         qs = related._base_manager.filter(**{f"{rel.field.name}__in": ids})
         if related in allowed:
             qs = qs.exclude(allowed[related])
