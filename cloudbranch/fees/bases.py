@@ -35,7 +35,7 @@ from django.db import transaction
 from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
 
-from cloudbranch.audit.services import audit_bulk, audit_event, audit_record
+from cloudbranch.audit.services import audit_record
 from cloudbranch.core.errors import ConflictError, DomainError
 from cloudbranch.orgs.scoping import access_by_id, can, granted_prefixes, holds, scope_q
 from cloudbranch.people.choices import Category
@@ -321,14 +321,38 @@ def read_payroll(data: bytes) -> tuple[dict[int, str], list[tuple[int, tuple]]]:
 COLUMN_LABEL = {f: c for c, f in PAYROLL_COLUMNS.items()}
 
 
-def import_bases(*, actor, data: bytes, dry_run: bool = False) -> dict:
-    """Import a payroll workbook: every row checked first, nothing written if any row fails.
+def import_bases(*, actor, data: bytes, dry_run: bool = False, file_name: str = "工资表.xlsx") -> dict:
+    """Import a payroll workbook in one go: a preview job, confirmed at once (so it can be undone
+    like any other; see ``bases_import``). ``dry_run``: checked only, nothing written, no job.
+    Returns {"errors": [], "created", "approved", "declared", "total_rows"} (+ "job" when written);
+    raises DomainError (422) with every {row, column, message} when any row fails.
+    """
+    from . import bases_import
+
+    if dry_run:
+        rows = check_payroll(actor=actor, data=data)
+        return {"total_rows": len(rows), "errors": [], "created": 0, "approved": 0, "declared": 0}
+    job = bases_import.preview(actor=actor, file_name=file_name, data=data)
+    job = bases_import.confirm(actor=actor, job_id=job.pk)
+    return {
+        "total_rows": job.total_rows,
+        "errors": [],
+        "created": job.created_count,
+        "approved": job.approved_count,
+        "declared": job.declared_count,
+        "job": job.pk,
+    }
+
+
+def check_payroll(*, actor, data: bytes) -> list[dict]:
+    """Read and check a payroll workbook, every row, writing nothing: the rows to create, in file
+    order, each with its ``person``, ``base_kind``, ``amount``, ``effective_from``,
+    ``monthly_dues`` and ``approved`` (the importer holds fees.approve_dues at the person's unit:
+    the base is created APPROVED, else DECLARED for a secretary to approve).
 
     Each row finds its person by 学号工号 or 身份证号 (the name must match too), in the importer's
-    fees.change_duesbase scope, and must be a Party member. Bases are created APPROVED when the
-    importer holds fees.approve_dues at the person's unit, else DECLARED (a secretary approves them).
-    Returns {"errors": [{row, column, message}], "created", "approved", "declared", "total_rows"};
-    raises DomainError (422) with those errors when any row fails.
+    fees.change_duesbase scope, and must be a Party member. Raises DomainError (422) with every
+    error as {row, column, message} when the file or any row fails.
     """
     from cloudbranch.people import crypto, idcard
     from cloudbranch.people.importing import ImportFileError, clean_name, compact, parse_date
@@ -441,45 +465,8 @@ def import_bases(*, actor, data: bytes, dry_run: bool = False) -> dict:
 
     order = list(COLUMN_LABEL.values())
     errors.sort(key=lambda e: (e["row"] or 0, order.index(e["column"]) if e["column"] in order else 99))
-    result = {"total_rows": len(parsed), "errors": errors, "created": 0, "approved": 0, "declared": 0}
     if errors:
         raise DomainError(f"文件中有 {len(errors)} 处错误，未导入任何数据。请修改后重新上传。", errors=errors)
-    if dry_run:
-        return result
-
-    now = timezone.now()
-    with transaction.atomic():
-        objs = []
-        for row in parsed:
-            approved = can(actor, APPROVE, row["person"].unit)
-            objs.append(
-                DuesBase(
-                    person=row["person"],
-                    base_kind=row["base_kind"],
-                    amount=row["amount"],
-                    effective_from=row["effective_from"],
-                    monthly_dues=row["monthly_dues"],
-                    status=BaseStatus.APPROVED if approved else BaseStatus.DECLARED,
-                    note="工资表导入",
-                    declared_by=actor,
-                    declared_at=now,
-                    decided_by=actor if approved else None,
-                    decided_at=now if approved else None,
-                )
-            )
-            result["approved" if approved else "declared"] += 1
-        created = DuesBase.objects.bulk_create(objs, batch_size=1000)
-        audit_bulk(
-            [
-                audit_event(actor, action="fees.duesbase.import", target=b, changes=_created(b))
-                for b in created
-                if b.pk is not None
-            ]
-        )
-        audit_record(
-            actor=actor,
-            action="fees.duesbase.import_summary",
-            changes={"rows": {"old": None, "new": len(objs)}, "approved": {"old": None, "new": result["approved"]}},
-        )
-    result["created"] = len(objs)
-    return result
+    for row in parsed:
+        row["approved"] = can(actor, APPROVE, row["person"].unit)
+    return parsed

@@ -206,3 +206,60 @@ class ArrearsCase(models.Model):
         verbose_name = _("欠缴处理")
         verbose_name_plural = _("欠缴处理")
         ordering = ["-opened_at"]
+
+
+class BaseImportJob(models.Model):
+    """One upload of a payroll workbook (党费基数工资表): checked in full into a stored preview,
+    confirmed (re-checked against the preview's hashes, then written all-or-nothing), undoable.
+
+    Private to its creator. The file stays in the database until the preview is confirmed,
+    discarded or expired. ``changes`` lists the bases to create (the preview); ``undo_data`` holds
+    the ids created and their fingerprints after the write; it is never shown.
+    """
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", _("待确认")
+        CONFIRMING = "confirming", _("正在导入")
+        SUCCEEDED = "succeeded", _("已导入")
+        STALE = "stale", _("预览已失效")
+        EXPIRED = "expired", _("预览已过期")
+        DISCARDED = "discarded", _("已放弃")
+        UNDOING = "undoing", _("正在撤销")
+        UNDONE = "undone", _("已撤销")
+
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    file_name = models.CharField(_("文件名"), max_length=200)
+    file_data = models.BinaryField(editable=False)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.PREVIEWED)
+    total_rows = models.PositiveIntegerField(default=0)
+    approved_count = models.PositiveIntegerField(default=0)
+    declared_count = models.PositiveIntegerField(default=0)
+    message = models.CharField(max_length=500, blank=True)
+    file_sha256 = models.CharField(max_length=64, blank=True)
+    plan_sha256 = models.CharField(max_length=64, blank=True)
+    changes = models.JSONField(default=list, blank=True, editable=False)  # the bases to create, in file order
+    fingerprints = models.JSONField(default=dict, blank=True, editable=False)  # existing rows touched: none
+    unit_ids = models.JSONField(default=list, blank=True, editable=False)
+    undo_data = models.JSONField(default=dict, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("党费基数导入")
+        verbose_name_plural = _("党费基数导入")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["created_by", "-created_at"], name="fees_baseimport_owner_idx")]
+
+    def __str__(self) -> str:
+        return self.file_name
+
+    @property
+    def created_count(self) -> int:
+        return self.approved_count + self.declared_count

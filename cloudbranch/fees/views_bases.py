@@ -1,4 +1,5 @@
-"""Pages of dues bases: the list with approvals, the declaration form, decisions, payroll import.
+"""Pages of dues bases: the list with approvals, the declaration form, decisions, payroll import
+(upload → preview → confirm or discard → undo).
 Thin: reads through bases selectors, writes through its services; DomainError → message, 422."""
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from cloudbranch.orgs.scoping import granted_prefixes, holds
 from cloudbranch.people.models import Person
 from cloudbranch.people.selectors import own_person
 
-from . import bases
+from . import bases, bases_import
 from .forms_bases import BaseDecideForm, BaseDeclareForm, BaseFilterForm, BaseImportForm
 
 PAGE_SIZE = 20
@@ -122,19 +123,71 @@ def _status(request, exc):
 
 @require_POST
 def base_import(request):
-    """Payroll import: all rows checked, nothing written on any error."""
+    """Payroll upload → a stored preview (nothing written); any error → 422 with every row and column."""
     if not holds(request.user, bases.CHANGE):
         raise PermissionDenied
     form = BaseImportForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, "请选择 .xlsx 文件。")
         return redirect("fees:bases")
+    upload = form.cleaned_data["file"]
     try:
-        result = bases.import_bases(actor=request.user, data=form.cleaned_data["file"].read())
+        job = bases_import.preview(actor=request.user, file_name=upload.name, data=upload.read())
     except DomainError as exc:
         return render(request, "fees/base_import_errors.html", {"exc": exc}, status=exc.status)
-    messages.success(
-        request,
-        f"已导入 {result['created']} 条基数（直接生效 {result['approved']} 条，待审核 {result['declared']} 条）。",
-    )
-    return redirect("fees:bases")
+    return redirect("fees:base_import_job", job_id=job.pk)
+
+
+@require_http_methods(["GET"])
+def base_import_list(request):
+    """The user's recent payroll imports."""
+    if not holds(request.user, bases.CHANGE):
+        raise PermissionDenied
+    page = Paginator(bases_import.job_list(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "fees/base_import_list.html", {"page": page, "import_form": BaseImportForm()})
+
+
+def _job_page(request, job, *, conflict=None, status=200):
+    page = Paginator(job.changes or [], PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "job": job,
+        "page": page,
+        "conflict": conflict,
+        "can_confirm": job.status == job.Status.PREVIEWED,
+        "can_undo": bases_import.may_undo(request.user, job),
+    }
+    return render(request, "fees/base_import_job.html", context, status=status)
+
+
+@require_http_methods(["GET"])
+def base_import_job(request, job_id: int):
+    """One import: its preview (the bases to create) with 确认导入 / 放弃, or its result with 撤销."""
+    job = bases_import.access_job(request.user, job_id)
+    if not holds(request.user, bases.CHANGE):
+        raise PermissionDenied
+    return _job_page(request, job)
+
+
+def _act(request, job_id: int, service, done: str):
+    try:
+        service(actor=request.user, job_id=job_id)
+    except DomainError as exc:
+        job = bases_import.access_job(request.user, job_id)
+        return _job_page(request, job, conflict=exc, status=exc.status)
+    messages.success(request, done)
+    return redirect("fees:base_import_job", job_id=job_id)
+
+
+@require_POST
+def base_import_confirm(request, job_id: int):
+    return _act(request, job_id, bases_import.confirm, "已确认导入。")
+
+
+@require_POST
+def base_import_discard(request, job_id: int):
+    return _act(request, job_id, bases_import.discard, "已放弃本次导入。")
+
+
+@require_POST
+def base_import_undo(request, job_id: int):
+    return _act(request, job_id, bases_import.undo, "已撤销本次导入。")

@@ -4,7 +4,9 @@ Members: ``GET /exams/mine``, ``POST /papers/{id}/attempts`` (start or resume), 
 /attempts/{id}`` (items without keys, options in the attempt's order; answers are option
 *positions as shown*), ``PUT /attempts/{id}/answers/{question_id}`` (409 after the deadline),
 ``POST /attempts/{id}/submit``, ``GET /attempts/{id}/result`` (keys and explanations only after
-the paper closes). Managers: questions CRUD, import (dry-run) and export, papers, statistics.
+the paper closes). Managers: questions CRUD, export, papers, statistics; the question import as
+preview → confirm → undo (``/questions/imports``, ``question_jobs``), and the older one-step
+``POST /questions/import`` (``dry_run=true`` only checks) kept for existing API callers.
 """
 
 import datetime
@@ -23,7 +25,7 @@ from cloudbranch.core.schemas import READ_ERRORS, WRITE_ERRORS, ObjectId
 from cloudbranch.orgs.models import OrgUnit
 from cloudbranch.orgs.scoping import holds
 
-from . import exams, question_import, questions
+from . import exams, question_import, question_jobs, questions
 from .audience import viewer_person
 from .choices import Audience, Difficulty, PaperMode, QuestionStatus
 
@@ -98,6 +100,40 @@ class ImportOut(Schema):
     created: int
     message: str
     errors: list[dict[str, Any]]
+
+
+class QuestionImportJobOut(Schema):
+    id: int
+    unit_id: int
+    file_name: str
+    status: str
+    status_label: str = Field(..., description="状态（中文）")
+    total_rows: int
+    created_count: int = Field(..., description="预览中将新增 / 已新增的试题数")
+    error_count: int
+    message: str
+    file_sha256: str
+    plan_sha256: str
+    can_confirm: bool
+    can_undo: bool
+    created_at: datetime.datetime
+    confirmed_at: datetime.datetime | None
+    undone_at: datetime.datetime | None
+    errors: list[dict[str, Any]]
+
+
+class QuestionImportChangeOut(Schema):
+    row: int
+    op: str = "create"
+    kind: str
+    stem: str
+    options: list[str]
+    answer: list[Any]
+    answer_text: str
+    explanation: str
+    knowledge_points: list[str]
+    difficulty: int
+    source: str
 
 
 class RuleIn(Schema):
@@ -278,6 +314,107 @@ def question_export(request, filters: Query[QuestionFilters]):
     response = HttpResponse(question_import.export_questions(qs), content_type=question_import.XLSX)
     response["Content-Disposition"] = 'attachment; filename="questions.xlsx"'
     return response
+
+
+def _job_out(job) -> dict:
+    S = question_jobs.S
+    return {
+        "id": job.pk,
+        "unit_id": job.unit_id,
+        "file_name": job.file_name,
+        "status": job.status,
+        "status_label": str(job.get_status_display()),
+        "total_rows": job.total_rows,
+        "created_count": job.created_count,
+        "error_count": len(job.errors),
+        "message": job.message,
+        "file_sha256": job.file_sha256,
+        "plan_sha256": job.plan_sha256,
+        "can_confirm": job.status == S.PREVIEWED,
+        "can_undo": job.status == S.SUCCEEDED,
+        "created_at": job.created_at,
+        "confirmed_at": job.confirmed_at,
+        "undone_at": job.undone_at,
+        "errors": [{**e, "message": question_import.error_text(e)} for e in job.errors[:500]],
+    }
+
+
+def _require_import(user) -> None:
+    if not holds(user, questions.ADD):
+        raise PermissionDenied
+
+
+@router.post(
+    "/questions/imports",
+    response={200: QuestionImportJobOut, **WRITE_ERRORS},
+    summary="上传试题导入文件，生成预览（不写入）",
+)
+def question_import_upload(request, unit_id: Form[int], file: File[UploadedFile]):
+    """Checks the whole file and stores a preview (nothing written). Errors: 422 with every error
+    ("第 R 行，第 C 列：……"); the failed upload is still listed among the user's imports."""
+    _require_import(request.auth)
+    unit = _unit_for(request.auth, unit_id, questions.ADD)
+    if (file.size or 0) > 5 * 1024 * 1024:
+        raise DomainError("文件过大（最大 5 MB），请拆分后再导入。", errors=[{"field": "file", "message": "文件过大"}])
+    job, result = question_jobs.preview(actor=request.auth, unit=unit, data=file.read(), file_name=file.name or "")
+    if not result.ok:
+        raise DomainError(result.message, errors=_job_out(job)["errors"])
+    return _job_out(job)
+
+
+@router.get("/questions/imports", response={200: list[QuestionImportJobOut], **READ_ERRORS}, summary="我的试题导入")
+@paginate
+def question_import_list(request):
+    _require_import(request.auth)
+    return [_job_out(j) for j in question_jobs.job_list(request.auth).defer("file_data", "changes", "undo_data")]
+
+
+@router.get("/questions/imports/{job_id}", response={200: QuestionImportJobOut, **READ_ERRORS}, summary="试题导入详情")
+def question_import_detail(request, job_id: ObjectId):
+    _require_import(request.auth)
+    return _job_out(question_jobs.access_job(request.auth, job_id))
+
+
+@router.get(
+    "/questions/imports/{job_id}/changes",
+    response={200: list[QuestionImportChangeOut], **READ_ERRORS},
+    summary="预览中将新增的试题（分页）",
+)
+@paginate
+def question_import_changes(request, job_id: ObjectId):
+    _require_import(request.auth)
+    job = question_jobs.access_job(request.auth, job_id)
+    return [{**c, "answer_text": questions.answer_text(c["kind"], c["answer"])} for c in job.changes]
+
+
+def _import_act(request, job_id, service) -> dict:
+    _require_import(request.auth)
+    return _job_out(service(actor=request.auth, job_id=job_id))
+
+
+@router.post(
+    "/questions/imports/{job_id}/confirm", response={200: QuestionImportJobOut, **WRITE_ERRORS}, summary="确认导入"
+)
+def question_import_confirm(request, job_id: ObjectId):
+    """Re-check the stored file and the bank against the preview, then create every question.
+    409 if anything changed since the preview, if it expired, or if already confirmed."""
+    return _import_act(request, job_id, question_jobs.confirm)
+
+
+@router.post(
+    "/questions/imports/{job_id}/discard", response={200: QuestionImportJobOut, **WRITE_ERRORS}, summary="放弃预览"
+)
+def question_import_discard(request, job_id: ObjectId):
+    return _import_act(request, job_id, question_jobs.discard)
+
+
+@router.post(
+    "/questions/imports/{job_id}/undo", response={200: QuestionImportJobOut, **WRITE_ERRORS}, summary="撤销导入"
+)
+def question_import_undo(request, job_id: ObjectId):
+    """Delete the questions the import created. 409 if one was edited or retired since, or is used
+    by a paper, an answer, a wrong-answer-book entry or a drawn quiz."""
+    return _import_act(request, job_id, question_jobs.undo)
 
 
 @router.post("/questions/import", response={200: ImportOut, **WRITE_ERRORS}, summary="从 Excel 导入试题（全部或全不）")

@@ -129,7 +129,6 @@ class ImportForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={**TEXT, "accept": ".xlsx"}),
         error_messages={"required": "请选择要上传的 .xlsx 文件。", "empty": "上传的文件是空的。"},
     )
-    dry_run = forms.BooleanField(label="仅校验（不写入）", required=False, widget=forms.CheckboxInput(attrs=CHECK))
 
     def __init__(self, *args, units=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -463,3 +463,59 @@ class DuelAnswer(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["duel", "person", "index"], name="learning_duel_answer_unique")]
+
+
+class QuestionImportJob(models.Model):
+    """One upload of a question bank spreadsheet into ``unit``: checked in full into a stored
+    preview (nothing written), confirmed (re-checked against the preview's hashes, then created
+    all-or-nothing) and undoable as a whole (see ``question_import``). Private to its creator.
+
+    The file is kept in the database until the preview is confirmed, discarded, stale or expired.
+    ``changes`` is the plan (one dict per question to create, in file order); ``undo_data`` holds
+    the ids of the created questions and knowledge points and the questions' fingerprints after
+    the write; it is never shown."""
+
+    class Status(models.TextChoices):
+        FAILED = "failed", _("有错误，未导入")
+        PREVIEWED = "previewed", _("待确认")
+        CONFIRMING = "confirming", _("正在导入")
+        SUCCEEDED = "succeeded", _("已导入")
+        STALE = "stale", _("预览已失效")
+        EXPIRED = "expired", _("预览已过期")
+        DISCARDED = "discarded", _("已放弃")
+        UNDOING = "undoing", _("正在撤销")
+        UNDONE = "undone", _("已撤销")
+
+    unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("导入到"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    file_name = models.CharField(_("文件名"), max_length=200)
+    file_data = models.BinaryField(editable=False, default=b"")
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.PREVIEWED)
+    total_rows = models.PositiveIntegerField(default=0)
+    created_count = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(default=list, blank=True)
+    message = models.CharField(max_length=500, blank=True)
+    file_sha256 = models.CharField(max_length=64, blank=True)
+    plan_sha256 = models.CharField(max_length=64, blank=True)
+    changes = models.JSONField(default=list, blank=True, editable=False)
+    fingerprints = models.JSONField(default=dict, blank=True, editable=False)
+    undo_data = models.JSONField(default=dict, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("试题导入")
+        verbose_name_plural = _("试题导入")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["created_by", "-created_at"], name="learning_qimport_mine_idx")]
+
+    def __str__(self) -> str:
+        return self.file_name

@@ -6,6 +6,8 @@ judge, "答案1|同义答案；答案2" for fill-in. Every row is checked with t
 editor (``questions.check_question``) plus duplicates in the file and in the unit's bank; one
 error anywhere and nothing is written. Each error names the row and the column as Excel shows
 them: "第 5 行，第 K 列：……". Files are small (≤ ``MAX_ROWS``), so the import runs in the request.
+The page and ``/api/learning/questions/imports`` go through a stored preview first
+(``question_jobs``: preview → confirm → undo), with the same checks (``_check``) and writes (``_write``).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from cloudbranch.people.importing import ImportFileError, clean_text
 
 from . import questions
 from .choices import Difficulty, QuestionKind, QuestionStatus
-from .models import Question
+from .models import KnowledgePoint, Question
 
 MAX_ROWS = 2000
 HEADER_SCAN_ROWS = 10
@@ -245,18 +247,15 @@ def _stem_key(kind: str, stem: str) -> tuple[str, str]:
     return kind, "".join(clean_text(stem).split())
 
 
-def import_questions(*, actor, unit: OrgUnit, data: bytes, dry_run: bool = False, file_name: str = "") -> ImportResult:
-    """Validate the whole workbook, then (unless ``dry_run``) create every question at ``unit``
-    in one transaction; on any error nothing is written."""
-    if not can(actor, questions.ADD, unit):
-        raise PermissionDenied
-    result = ImportResult(dry_run=dry_run)
+def _check(*, unit: OrgUnit, data: bytes, result: ImportResult) -> list[_Parsed]:
+    """Read and check the whole workbook into ``result`` (errors sorted, message set on errors);
+    the rows to create, or [] when there is any error. Writes nothing."""
     try:
         header_row, columns, rows = _read(data)
     except ImportFileError as exc:
         result.errors = [{"row": exc.row, "column": exc.column, "message": exc.message}]
         result.message = exc.message
-        return result
+        return []
     result.total_rows = len(rows)
     parsed: list[_Parsed] = []
     seen: dict[tuple, int] = {}
@@ -294,56 +293,79 @@ def import_questions(*, actor, unit: OrgUnit, data: bytes, dry_run: bool = False
     if result.errors:
         result.errors.sort(key=lambda e: (e.get("row") or 0, len(e.get("column") or ""), e.get("column") or ""))
         result.message = f"发现 {len(result.errors)} 处错误，未导入任何试题。请修改后重新上传。"
+        return []
+    return parsed
+
+
+def _write(*, actor, unit: OrgUnit, parsed: list[_Parsed], file_name: str) -> tuple[list[Question], list[int]]:
+    """Create every question of ``parsed`` (call inside a transaction), audited; returns the
+    questions and the ids of the knowledge points this call created."""
+    names = sorted({n for p in parsed for n in p.kp_names})
+    known = set(KnowledgePoint.objects.filter(name__in=[n[:60] for n in names]).values_list("pk", flat=True))
+    kps = {kp.name: kp for kp in questions.knowledge_points_for(names)}
+    new_kps = sorted(kp.pk for kp in kps.values() if kp.pk not in known)
+    created = Question.objects.bulk_create(
+        [
+            Question(
+                unit=unit,
+                kind=p.kind,
+                stem=p.stem,
+                options=p.options,
+                answer=p.answer,
+                explanation=p.explanation,
+                difficulty=p.difficulty,
+                source=p.source,
+                created_by=actor,
+            )
+            for p in parsed
+        ]
+    )
+    if any(q.pk is None for q in created):  # backends that do not return ids
+        created = list(Question.objects.filter(unit=unit, created_by=actor).order_by("-id")[: len(parsed)])[::-1]
+    through = Question.knowledge_points.through
+    through.objects.bulk_create(
+        [
+            through(question_id=q.pk, knowledgepoint_id=kps[name].pk)
+            for q, p in zip(created, parsed, strict=True)
+            for name in p.kp_names
+        ]
+    )
+    audit_bulk(
+        [
+            audit_event(
+                actor,
+                action="learning.question.create",
+                target=q,
+                changes={"kind": {"new": q.kind}, "source": {"new": "import"}, "row": {"new": p.row}},
+            )
+            for q, p in zip(created, parsed, strict=True)
+        ]
+    )
+    audit_record(
+        actor=actor,
+        action="learning.question.import",
+        target=unit,
+        changes={"file": {"new": (file_name or "")[:200]}, "created": {"new": len(created)}},
+    )
+    return created, new_kps
+
+
+def import_questions(*, actor, unit: OrgUnit, data: bytes, dry_run: bool = False, file_name: str = "") -> ImportResult:
+    """Validate the whole workbook, then (unless ``dry_run``) create every question at ``unit``
+    in one transaction; on any error nothing is written. (The page and the jobs API go through
+    a preview instead: ``preview`` → ``confirm`` → ``undo``.)"""
+    if not can(actor, questions.ADD, unit):
+        raise PermissionDenied
+    result = ImportResult(dry_run=dry_run)
+    parsed = _check(unit=unit, data=data, result=result)
+    if result.errors:
         return result
     if dry_run:
         result.created = len(parsed)
         result.message = f"校验通过：共 {len(parsed)} 道题，可以导入（仅校验，未写入）。"
         return result
     with transaction.atomic():
-        kps = {kp.name: kp for kp in questions.knowledge_points_for(sorted({n for p in parsed for n in p.kp_names}))}
-        created = Question.objects.bulk_create(
-            [
-                Question(
-                    unit=unit,
-                    kind=p.kind,
-                    stem=p.stem,
-                    options=p.options,
-                    answer=p.answer,
-                    explanation=p.explanation,
-                    difficulty=p.difficulty,
-                    source=p.source,
-                    created_by=actor,
-                )
-                for p in parsed
-            ]
-        )
-        if any(q.pk is None for q in created):  # backends that do not return ids
-            created = list(Question.objects.filter(unit=unit, created_by=actor).order_by("-id")[: len(parsed)])[::-1]
-        through = Question.knowledge_points.through
-        through.objects.bulk_create(
-            [
-                through(question_id=q.pk, knowledgepoint_id=kps[name].pk)
-                for q, p in zip(created, parsed, strict=True)
-                for name in p.kp_names
-            ]
-        )
-        audit_bulk(
-            [
-                audit_event(
-                    actor,
-                    action="learning.question.create",
-                    target=q,
-                    changes={"kind": {"new": q.kind}, "source": {"new": "import"}, "row": {"new": p.row}},
-                )
-                for q, p in zip(created, parsed, strict=True)
-            ]
-        )
-        audit_record(
-            actor=actor,
-            action="learning.question.import",
-            target=unit,
-            changes={"file": {"new": (file_name or "")[:200]}, "created": {"new": len(created)}},
-        )
+        created, _new_kps = _write(actor=actor, unit=unit, parsed=parsed, file_name=file_name)
     result.created = len(created)
     result.committed = True
     result.message = f"导入成功：新增 {len(created)} 道试题。"

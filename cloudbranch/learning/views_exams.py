@@ -24,7 +24,7 @@ from cloudbranch.core.forms import apply_domain_error
 from cloudbranch.orgs.models import OrgUnit
 from cloudbranch.orgs.scoping import can, holds, requires_grant
 
-from . import exams, question_import, questions
+from . import exams, question_import, question_jobs, questions
 from .audience import viewer_person
 from .choices import AttemptStatus, PaperMode, PublishStatus, QuestionStatus
 from .forms_exams import ImportForm, PaperForm, QuestionFilterForm, QuestionForm
@@ -136,29 +136,71 @@ def question_status(request, question_id: int):
 @require_http_methods(["GET", "POST"])
 @requires_grant(questions.ADD)
 def question_import_view(request):
+    """Upload → a stored preview (nothing written); the page also lists the user's recent imports."""
     units = questions.units_for_questions(request.user)
     form = ImportForm(request.POST or None, request.FILES or None, units=units)
-    result, status = None, 200
+    job, status = None, 200
     if request.method == "POST":
         if form.is_valid():
             unit = _unit_of(units, form.cleaned_data["unit"])
             if unit is None:
                 raise PermissionDenied
             upload = form.cleaned_data["file"]
-            result = question_import.import_questions(
-                actor=request.user,
-                unit=unit,
-                data=upload.read(),
-                dry_run=form.cleaned_data["dry_run"],
-                file_name=upload.name,
+            job, result = question_jobs.preview(
+                actor=request.user, unit=unit, data=upload.read(), file_name=upload.name
             )
-            if result.committed:
-                messages.success(request, result.message)
-                return redirect("learning:questions")
-            status = 200 if result.ok else 422
+            if result.ok:
+                return redirect("learning:question_import_job", job_id=job.pk)
+            status = 422
         else:
             status = 422
-    return render(request, "learning/question_import.html", {"form": form, "result": result}, status=status)
+    jobs = Paginator(question_jobs.job_list(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"form": form, "job": job, "errors": job.errors[:500] if job else [], "jobs": jobs}
+    return render(request, "learning/question_import.html", context, status=status)
+
+
+def _import_job_page(request, job, status=200):
+    rows = job.errors if job.errors else job.changes
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    shown = []
+    for item in page.object_list:
+        if "stem" in item:
+            item = {
+                **item,
+                "kind_label": question_import.KIND_LABELS.get(item["kind"], item["kind"]),
+                "answer_text": questions.answer_text(item["kind"], item["answer"]),
+                "difficulty_label": question_import.DIFFICULTY_LABELS.get(item["difficulty"], ""),
+            }
+        shown.append(item)
+    context = {"job": job, "page": page, "rows": shown, "S": question_jobs.S}
+    return render(request, "learning/question_import_job.html", context, status=status)
+
+
+@require_GET
+@requires_grant(questions.ADD)
+def question_import_job(request, job_id: int):
+    return _import_job_page(request, question_jobs.access_job(request.user, job_id))
+
+
+def _import_action(service, done: str):
+    @require_POST
+    @requires_grant(questions.ADD)
+    def view(request, job_id: int):
+        try:
+            service(actor=request.user, job_id=job_id)
+        except ConflictError as exc:
+            messages.error(request, exc.message)
+            job = question_jobs.access_job(request.user, job_id)
+            return _import_job_page(request, job, status=409)
+        messages.success(request, done)
+        return redirect("learning:question_import_job", job_id=job_id)
+
+    return view
+
+
+question_import_confirm = _import_action(question_jobs.confirm, "导入成功，试题已加入题库。")
+question_import_discard = _import_action(question_jobs.discard, "已放弃本次导入，未写入任何试题。")
+question_import_undo = _import_action(question_jobs.undo, "已撤销本次导入，新增的试题已删除。")
 
 
 @require_GET

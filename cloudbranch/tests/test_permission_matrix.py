@@ -163,6 +163,11 @@ MATRIX = {
     ("GET", "fees:bases"): (302, 200, 200, 200, 200, 403, 403, 403),
     ("GET", "fees:base_declare"): (302, 200, 200, 200, 200, 403, 403, 403),
     ("POST", "fees:base_import"): (302, 403, 302, 302, 302, 403, 403, 403),
+    ("GET", "fees:base_imports"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "fees:base_import_job"): (302, 404, 200, 404, 404, 404, 404, 404),
+    ("POST", "fees:base_import_confirm"): (302, 404, 409, 404, 404, 404, 404, 404),
+    ("POST", "fees:base_import_discard"): (302, 404, 302, 404, 404, 404, 404, 404),
+    ("POST", "fees:base_import_undo"): (302, 404, 409, 404, 404, 404, 404, 404),
     ("POST", "fees:base_decide"): (302, 404, 302, 404, 302, 404, 404, 404),
     ("GET", "fees:bills"): (302, 403, 200, 200, 200, 403, 403, 403),
     ("POST", "fees:bill_generate"): (302, 403, 302, 302, 302, 403, 403, 403),
@@ -212,6 +217,10 @@ MATRIX = {
     ("GET", "learning:question_edit"): (302, 404, 200, 404, 200, 404, 404, 404),
     ("GET", "learning:question_export"): (302, 403, 200, 200, 200, 403, 403, 403),
     ("GET", "learning:question_import"): (302, 403, 200, 200, 200, 403, 403, 403),
+    ("GET", "learning:question_import_job"): (302, 403, 200, 404, 404, 403, 403, 403),
+    ("POST", "learning:question_import_confirm"): (302, 403, 409, 404, 404, 403, 403, 403),
+    ("POST", "learning:question_import_discard"): (302, 403, 409, 404, 404, 403, 403, 403),
+    ("POST", "learning:question_import_undo"): (302, 403, 409, 404, 404, 403, 403, 403),
     ("GET", "learning:question_template"): (302, 403, 200, 200, 200, 403, 403, 403),
     ("GET", "learning:questions"): (302, 403, 200, 200, 200, 403, 403, 403),
     ("GET", "learning:resource"): (302, 200, 200, 404, 200, 404, 404, 404),
@@ -556,7 +565,7 @@ def dues_objects(world) -> dict:
     import datetime
 
     from cloudbranch.fees import payments
-    from cloudbranch.fees.models import ArrearsCase
+    from cloudbranch.fees.models import ArrearsCase, BaseImportJob
     from cloudbranch.fees.tests.factories import make_base
     from cloudbranch.fees.tests.payments_support import make_bill
 
@@ -577,8 +586,10 @@ def dues_objects(world) -> dict:
     case = ArrearsCase.objects.create(
         person=other, unit=world.branch_a1, first_month=datetime.date(2026, 1, 1), months=6
     )
+    job = BaseImportJob.objects.create(created_by=world.users["secretary1"], file_name="工资表.xlsx", file_data=b"")
     return {
         "fees:base_decide": (base.pk,),
+        **{f"fees:base_import_{a}": (job.pk,) for a in ("job", "confirm", "discard", "undo")},
         "fees:bill_exempt": (bill.pk,),
         "fees:receipt": (entry.pk,),
         "fees:reverse": (entry.pk,),
@@ -716,6 +727,7 @@ def learning_objects(world) -> dict:
         Paper,
         PaperQuestion,
         Question,
+        QuestionImportJob,
         Resource,
         StudyTask,
         TaskAssignee,
@@ -771,6 +783,8 @@ def learning_objects(world) -> dict:
     )
     duel = Duel.objects.create(challenger=w.people["member1"], opponent=w.people["a1_other"], items=[question.pk])
     wrong = WrongAnswer.objects.create(person=w.people["member1"], question=question)
+    # secretary1's question import, already undone: its page shows, every action is a 409
+    qjob = QuestionImportJob.objects.create(unit=w.branch_a1, created_by=sec, file_name="题库.xlsx", status="undone")
     args = {
         "resource": (resource.pk,),
         "resource_file": (resource.pk,),
@@ -794,6 +808,7 @@ def learning_objects(world) -> dict:
         "attempt_submit": (attempt.pk,),
         "attempt_result": (attempt.pk,),
         "wrong_review": (wrong.pk,),
+        **{f"question_import_{a}": (qjob.pk,) for a in ("job", "confirm", "discard", "undo")},
         **{
             n: (paper.pk,)
             for n in (
