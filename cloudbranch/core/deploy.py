@@ -20,6 +20,7 @@ NIGHTLY_JOBS = (
     "metrics_recompute --full",
     "warnings_refresh",
     "audit_archive",
+    "import_previews_expire",
     "compliance_warnings",
     "dues_arrears",
     "development_reminders",

@@ -19,9 +19,6 @@ Every step is audited; a job is visible to its creator only (404 for anyone else
 
 from __future__ import annotations
 
-import datetime
-
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.http import Http404
@@ -41,15 +38,14 @@ S = BaseImportJob.Status
 NOTE = "工资表导入"
 DATA_CHANGED = "预览后名册或权限已变化，请重新上传预览"
 ALREADY_CONFIRMED = "该导入已确认"
-PREVIEW_EXPIRED = "预览已过期，请重新上传预览"
+PREVIEW_EXPIRED = import_plan.PREVIEW_EXPIRED
 ALREADY_UNDONE = "该导入已撤销"
 UNDO_REFUSED_CHANGED = "导入后以下基数已被审核或修改，不能撤销："
 UNDO_REFUSED_LINKED = "导入的基数已被引用（{kinds}），不能撤销"
 LIST_DEFER = ("file_data", "changes", "fingerprints", "undo_data")
 
 
-def preview_ttl() -> datetime.timedelta:
-    return datetime.timedelta(hours=float(getattr(settings, "IMPORT_PREVIEW_TTL_HOURS", 24)))
+preview_ttl = import_plan.preview_ttl
 
 
 def _plan(rows: list[dict]) -> list[dict]:
@@ -102,10 +98,9 @@ def _require(actor) -> None:
 
 def expire_previews(actor=None) -> int:
     """Previews older than the TTL become expired and lose their file (the caller's, or all)."""
-    qs = BaseImportJob.objects.filter(status=S.PREVIEWED, created_at__lt=timezone.now() - preview_ttl())
     if actor is not None:
-        qs = qs.filter(created_by_id=actor.pk)
-    return qs.update(status=S.EXPIRED, file_data=b"", message=PREVIEW_EXPIRED)
+        return import_plan.expire_previews(BaseImportJob, created_by_id=actor.pk)
+    return import_plan.expire_previews(BaseImportJob)
 
 
 def preview(*, actor, file_name: str, data: bytes) -> BaseImportJob:
@@ -180,9 +175,7 @@ def confirm(*, actor, job_id) -> BaseImportJob:
     jobs = BaseImportJob.objects.filter(pk=job.pk)
     if job.status != S.PREVIEWED:
         raise ConflictError(_refusal(job.status))
-    if timezone.now() - job.created_at > preview_ttl():
-        import_plan.transition(jobs, S.PREVIEWED, S.EXPIRED, file_data=b"", message=PREVIEW_EXPIRED)
-        raise ConflictError(PREVIEW_EXPIRED)
+    import_plan.refuse_if_expired(jobs, job.created_at)
     try:
         with transaction.atomic():
             if not import_plan.transition(jobs, S.PREVIEWED, S.CONFIRMING):

@@ -227,6 +227,9 @@ class BaseImportJob(models.Model):
         UNDOING = "undoing", _("正在撤销")
         UNDONE = "undone", _("已撤销")
 
+    # When the preview was stored: it may be confirmed for IMPORT_PREVIEW_TTL_HOURS (people.import_plan).
+    preview_stamp = "created_at"
+
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     file_name = models.CharField(_("文件名"), max_length=200)
     file_data = models.BinaryField(editable=False)

@@ -486,6 +486,9 @@ class QuestionImportJob(models.Model):
         UNDOING = "undoing", _("正在撤销")
         UNDONE = "undone", _("已撤销")
 
+    # When the preview was stored: it may be confirmed for IMPORT_PREVIEW_TTL_HOURS (people.import_plan).
+    preview_stamp = "finished_at"
+
     unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+", verbose_name=_("导入到"))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     file_name = models.CharField(_("文件名"), max_length=200)

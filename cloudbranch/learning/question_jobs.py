@@ -21,9 +21,6 @@ Jobs are private: another user (even an administrator) gets 404.
 
 from __future__ import annotations
 
-import datetime
-
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.http import Http404
@@ -41,7 +38,7 @@ from .question_import import ImportResult, _check, _Parsed, _write
 
 S = QuestionImportJob.Status
 BANK_CHANGED = "预览后题库或文件已变化，请重新上传预览"
-PREVIEW_EXPIRED = "预览已过期，请重新上传"
+PREVIEW_EXPIRED = import_plan.PREVIEW_EXPIRED
 ALREADY_CONFIRMED = "该导入已确认过，不能重复确认"
 ALREADY_UNDONE = "该导入已撤销或正在撤销"
 UNDO_REFUSED_CHANGED = "无法撤销：导入后以下试题已被修改、停用或删除："
@@ -55,9 +52,7 @@ class _Stale(Exception):
         self.errors = errors or []
 
 
-def preview_ttl() -> datetime.timedelta:
-    """How long a preview can be confirmed (``IMPORT_PREVIEW_TTL_HOURS``, as for the roster)."""
-    return datetime.timedelta(hours=float(getattr(settings, "IMPORT_PREVIEW_TTL_HOURS", 24)))
+preview_ttl = import_plan.preview_ttl
 
 
 def _plan(parsed: list[_Parsed]) -> list[dict]:
@@ -180,10 +175,7 @@ def preview(*, actor, unit: OrgUnit, data: bytes, file_name: str = "") -> tuple[
 
 def expire_previews() -> int:
     """Previews older than the TTL become expired and their files are dropped."""
-    cutoff = timezone.now() - preview_ttl()
-    return QuestionImportJob.objects.filter(status=S.PREVIEWED, finished_at__lt=cutoff).update(
-        status=S.EXPIRED, file_data=b"", message=PREVIEW_EXPIRED
-    )
+    return import_plan.expire_previews(QuestionImportJob)
 
 
 def confirm(*, actor, job_id) -> QuestionImportJob:
@@ -193,9 +185,7 @@ def confirm(*, actor, job_id) -> QuestionImportJob:
     jobs = QuestionImportJob.objects.filter(pk=job.pk)
     if job.status != S.PREVIEWED:
         raise ConflictError(_refusal(job.status))
-    if job.finished_at is not None and timezone.now() - job.finished_at > preview_ttl():
-        import_plan.transition(jobs, S.PREVIEWED, S.EXPIRED, file_data=b"", message=PREVIEW_EXPIRED)
-        raise ConflictError(PREVIEW_EXPIRED)
+    import_plan.refuse_if_expired(jobs, job.finished_at)
     try:
         with transaction.atomic():
             if not import_plan.transition(jobs, S.PREVIEWED, S.CONFIRMING):

@@ -32,9 +32,15 @@ import json
 import uuid
 from collections.abc import Iterable
 
+from django.apps import apps
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
+
+from cloudbranch.core.errors import ConflictError
 
 _BYTES = "__b64__"
+PREVIEW_EXPIRED = "预览已过期，请重新上传预览"
 
 
 def jsonable(value):
@@ -147,3 +153,34 @@ def dependents(model, ids: list[int], *, allowed: dict | None = None) -> list[tu
         if count:
             found.append((str(related._meta.verbose_name), count))
     return found
+
+
+# --- preview expiry ------------------------------------------------------------------------------
+# A job model of an importer declares ``preview_stamp``: the field that dates its preview (when it
+# was stored). Previews older than ``IMPORT_PREVIEW_TTL_HOURS`` cannot be confirmed; the nightly
+# ``import_previews_expire`` marks them expired and drops their stored files.
+
+
+def preview_ttl() -> datetime.timedelta:
+    """How long a preview can be confirmed (setting ``IMPORT_PREVIEW_TTL_HOURS``, default 24)."""
+    return datetime.timedelta(hours=float(getattr(settings, "IMPORT_PREVIEW_TTL_HOURS", 24)))
+
+
+def refuse_if_expired(jobs, stamp: datetime.datetime | None) -> None:
+    """Before a confirm: a preview stored at ``stamp`` and now older than the TTL becomes expired
+    (``jobs`` is the one job's queryset) and the confirm gets 409."""
+    if stamp is not None and timezone.now() - stamp > preview_ttl():
+        transition(jobs, "previewed", "expired", file_data=b"", message=PREVIEW_EXPIRED)
+        raise ConflictError(PREVIEW_EXPIRED)
+
+
+def expire_previews(model, **filters) -> int:
+    """Mark ``model``'s previews older than the TTL expired and drop their files; how many."""
+    cutoff = timezone.now() - preview_ttl()
+    stale = model._default_manager.filter(status="previewed", **{f"{model.preview_stamp}__lt": cutoff}, **filters)
+    return stale.update(status="expired", file_data=b"", message=PREVIEW_EXPIRED)
+
+
+def preview_job_models() -> list[type[models.Model]]:
+    """Every importer's job model (those declaring ``preview_stamp``)."""
+    return [m for m in apps.get_models() if getattr(m, "preview_stamp", None)]

@@ -995,7 +995,7 @@ def run_job(job_id: int) -> ImportJob | None:
 
 ROSTER_CHANGED = "预览后名册已变化，请重新上传预览"
 ALREADY_CONFIRMED = "该导入已确认"
-PREVIEW_EXPIRED = "预览已过期，请重新上传预览"
+PREVIEW_EXPIRED = import_plan.PREVIEW_EXPIRED
 ALREADY_UNDONE = "该导入已撤销"
 NOT_LATEST = "只能撤销最近一次确认的导入"
 UNDO_REFUSED_CHANGED = "导入后以下人员的信息已有变动，不能撤销："
@@ -1009,9 +1009,7 @@ class _Stale(Exception):
         self.errors = errors or []
 
 
-def preview_ttl() -> datetime.timedelta:
-    """How long a preview can be confirmed (setting ``IMPORT_PREVIEW_TTL_HOURS``, default 24)."""
-    return datetime.timedelta(hours=float(getattr(settings, "IMPORT_PREVIEW_TTL_HOURS", 24)))
+preview_ttl = import_plan.preview_ttl
 
 
 def _confirm_refusal(status: str) -> str:
@@ -1047,9 +1045,7 @@ def import_confirm(*, actor, job_id) -> ImportJob:
     jobs = ImportJob.objects.filter(pk=job.pk)
     if job.status != S.PREVIEWED:
         raise ConflictError(_confirm_refusal(job.status))
-    if job.finished_at is not None and timezone.now() - job.finished_at > preview_ttl():
-        import_plan.transition(jobs, S.PREVIEWED, S.EXPIRED, file_data=b"", message=PREVIEW_EXPIRED)
-        raise ConflictError(PREVIEW_EXPIRED)
+    import_plan.refuse_if_expired(jobs, job.finished_at)
     outcome = ImportOutcome()
     try:
         with transaction.atomic():

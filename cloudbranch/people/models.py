@@ -187,6 +187,9 @@ class ImportJob(models.Model):
         UNDOING = "undoing", _("正在撤销")
         UNDONE = "undone", _("已撤销")
 
+    # When the preview was stored: it may be confirmed for IMPORT_PREVIEW_TTL_HOURS (people.import_plan).
+    preview_stamp = "finished_at"
+
     FINISHED = frozenset({"failed", "previewed", "succeeded", "validated", "stale", "expired", "discarded", "undone"})
 
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")

@@ -3,6 +3,7 @@ exact undo, refusals, sibling 404s, constant queries on the changes list."""
 
 import datetime
 import hashlib
+import io
 import json
 
 import pytest
@@ -134,6 +135,45 @@ def test_expired_preview(world, settings):
         confirm(world, job)
     assert exc.value.message == importing.PREVIEW_EXPIRED
     assert ImportJob.objects.get(pk=job.pk).status == "expired"
+
+
+def test_nightly_sweep_expires_old_previews_of_every_importer(world):
+    """``import_previews_expire`` sweeps every job model declaring ``preview_stamp``: the roster's,
+    the dues bases' and the question bank's; previews within the TTL and other states stay."""
+    from django.core.management import call_command
+
+    from cloudbranch.fees.models import BaseImportJob
+    from cloudbranch.learning.models import QuestionImportJob
+
+    assert set(import_plan.preview_job_models()) == {ImportJob, BaseImportJob, QuestionImportJob}
+    user, old = world.users["secretary1"], datetime.timedelta(hours=25)
+    roster_old, _ = preview(world, [person_row(1)])
+    roster_new, _ = preview(world, [person_row(2)])
+    ImportJob.objects.filter(pk=roster_old.pk).update(finished_at=roster_old.finished_at - old)
+    dues_old = BaseImportJob.objects.create(created_by=user, file_name="a.xlsx", file_data=b"x", status="previewed")
+    BaseImportJob.objects.filter(pk=dues_old.pk).update(created_at=dues_old.created_at - old)
+    dues_done = BaseImportJob.objects.create(created_by=user, file_name="b.xlsx", file_data=b"", status="succeeded")
+    BaseImportJob.objects.filter(pk=dues_done.pk).update(created_at=dues_done.created_at - old)
+    now = roster_new.finished_at
+    bank_old = QuestionImportJob.objects.create(
+        unit=world.branch_a1,
+        created_by=user,
+        file_name="c.xlsx",
+        file_data=b"x",
+        status="previewed",
+        finished_at=now - old,
+    )
+
+    call_command("import_previews_expire", stdout=io.StringIO())
+
+    assert ImportJob.objects.get(pk=roster_old.pk).status == "expired"
+    assert bytes(ImportJob.objects.get(pk=roster_old.pk).file_data) == b""
+    assert ImportJob.objects.get(pk=roster_new.pk).status == "previewed"
+    assert (BaseImportJob.objects.get(pk=dues_old.pk).status, BaseImportJob.objects.get(pk=dues_done.pk).status) == (
+        "expired",
+        "succeeded",
+    )
+    assert QuestionImportJob.objects.get(pk=bank_old.pk).message == import_plan.PREVIEW_EXPIRED
 
 
 def test_undo_restores_the_exact_previous_state(world):
