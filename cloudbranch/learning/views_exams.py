@@ -172,7 +172,15 @@ def _import_job_page(request, job, status=200):
                 "difficulty_label": question_import.DIFFICULTY_LABELS.get(item["difficulty"], ""),
             }
         shown.append(item)
-    context = {"job": job, "page": page, "rows": shown, "S": question_jobs.S}
+    S = question_jobs.S
+    context = {
+        "job": job,
+        "page": page,
+        "rows": shown,
+        "S": S,
+        "can_confirm": job.status == S.PREVIEWED,
+        "can_undo": job.status == S.SUCCEEDED,
+    }
     return render(request, "learning/question_import_job.html", context, status=status)
 
 
