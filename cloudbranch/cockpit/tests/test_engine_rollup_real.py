@@ -17,7 +17,7 @@ from cloudbranch.meetings.choices import MeetingKind, MeetingStatus
 from cloudbranch.meetings.tests.factories import make_meeting
 from cloudbranch.orgs.models import OrgUnit
 from cloudbranch.testing.factories import PersonFactory
-from cloudbranch.worktasks.tests.factories import in_days, issue_task
+from cloudbranch.worktasks.tests.factories import issue_task
 
 pytestmark = pytest.mark.django_db
 ZERO = Decimal(0)
@@ -41,7 +41,11 @@ def busy_world(world):
     month = today.replace(day=1)
     for person, status in ((w.people["a1_other"], BillStatus.PAID), (w.people["a2_person"], BillStatus.OPEN)):
         Bill.objects.create(person=person, unit=person.unit, month=month, amount_due=Decimal("12.50"), status=status)
-    issue_task(w.users["admin"], w.root, [w.branch_a1, w.branch_a2, w.branch_b1], deadline=in_days(0, hour=23))
+    # The task counts in the period of its deadline: the last second of today (local), still ahead.
+    deadline = timezone.make_aware(datetime.datetime.combine(today, datetime.time(23, 59, 59)))
+    if timezone.now() >= deadline - datetime.timedelta(minutes=1):
+        pytest.skip("within a minute of local midnight: the deadline must fall on today")
+    issue_task(w.users["admin"], w.root, [w.branch_a1, w.branch_a2, w.branch_b1], deadline=deadline)
     return w
 
 
