@@ -767,7 +767,7 @@ def main() -> int:
     ours = Server("ours", wsgi="cloudbranch.wsgi:application", chdir=ROOT, ready_path="/healthz").start()
     servers = [floor, ours]
     results: dict = {
-        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "scale": os.environ.get("BENCH_SCALE"),
         "seconds": args.seconds,
         "rounds": args.rounds,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
-
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -200,7 +198,7 @@ def reconcile_page(request):
                 status = 422
             else:
                 if request.POST.get("export"):
-                    stamp = datetime.datetime.now().strftime("%Y%m%d%H%M")
+                    stamp = timezone.localtime().strftime("%Y%m%d%H%M")
                     return _xlsx(f"reconcile-{stamp}.xlsx", reconcile.result_xlsx(result))
         else:
             status = 422

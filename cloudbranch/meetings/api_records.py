@@ -4,6 +4,7 @@ import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
+from django.utils import timezone
 from ninja import File, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.pagination import paginate
@@ -218,6 +219,6 @@ def talk_post(request, payload: TalkIn):
 )
 def talk_coverage(request, unit: int, year: int | None = None):
     org = access_by_id(request.auth, OrgUnit, unit, action="meetings.view_talk")
-    year = year or datetime.date.today().year
+    year = year or timezone.localdate().year
     covered, missing = records.talk_coverage(org, year)
     return {"unit_id": org.pk, "year": year, "total": covered + len(missing), "covered": covered, "missing": missing}

@@ -3,8 +3,6 @@ field errors the views put back next to the fields."""
 
 from __future__ import annotations
 
-import datetime
-
 from django import forms
 from django.utils import timezone
 
@@ -176,6 +174,6 @@ class ThemeForm(forms.Form):
     )
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("initial", {}).setdefault("month", datetime.date.today().replace(day=1))
+        kwargs.setdefault("initial", {}).setdefault("month", timezone.localdate().replace(day=1))
         super().__init__(*args, **kwargs)
         _styled(self)

@@ -4,7 +4,6 @@ their services; DomainError → the message on the page with status 422 (409 for
 
 from __future__ import annotations
 
-import datetime
 from urllib.parse import quote
 
 from django import forms
@@ -313,7 +312,7 @@ def ledger_page(request):
         "units": units,
         "years": range(timezone.localdate().year, timezone.localdate().year - 6, -1),
         "months": range(1, 13),
-        "printed_on": datetime.date.today(),
+        "printed_on": timezone.localdate(),
     }
     return render(request, "meetings/ledger_page.html", context)
 

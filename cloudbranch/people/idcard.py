@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.utils import timezone
+
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
 # First two digits: province-level regions (GB/T 2260), plus 71 台湾, 81 香港, 82 澳门, 83 台湾居民居住证, 91 国外.
@@ -89,7 +91,7 @@ def parse(raw, *, today: datetime.date | None = None) -> IdNumber:
         birth = datetime.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:
         raise IdNumberError(f"身份证号中的出生日期 {value[6:14]} 无效") from None
-    today = today or datetime.date.today()
+    today = today or timezone.localdate()
     if birth > today or birth.year < 1900:
         raise IdNumberError(f"身份证号中的出生日期 {birth.isoformat()} 不合理")
     expected = check_char(value[:17])

@@ -10,6 +10,7 @@ from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from cloudbranch.cockpit.models import OrgMetric
 from cloudbranch.cockpit.tests.factories import finished_run, put_figures
@@ -87,7 +88,7 @@ def test_query_count_same_for_export_and_api(world, login):
 
 def _seed_province(root, children: int = 500):
     """500 children (each with every key for two years) under a unit with ~60 keys × 24 months."""
-    today = datetime.date.today()
+    today = timezone.localdate()
     keys = sorted(k for k, m in catalogue_mod.catalogue().items() if not m.is_ratio)[:60]
     units = [
         OrgUnit(

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext, override_settings
+from django.utils import timezone
 
 from cloudbranch.accounts.choices import Duty
 from cloudbranch.audit.models import AuditEvent
@@ -261,7 +262,7 @@ class TestOneRun:
 def test_database_matches_the_generated_plan():
     run(*SMALL, "--seed", "5")
     params = ScaleParams(universities=1, colleges=4, branches=16, people=400)
-    planned = [p for b in generate(params, seed=5, today=datetime.date.today(), root_code="U") for p in b.people]
+    planned = [p for b in generate(params, seed=5, today=timezone.localdate(), root_code="U") for p in b.people]
     stored = list(Person.objects.select_related("unit").order_by("id"))
     assert [(p.name, p.unit, p.id_number) for p in planned] == [
         (p.name, p.unit.code, p.reveal_id_number()) for p in stored

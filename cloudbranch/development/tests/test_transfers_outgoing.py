@@ -20,8 +20,6 @@ from cloudbranch.people.choices import RosterStatus
 from cloudbranch.people.models import Person, PersonEvent
 from cloudbranch.testing.factories import PersonFactory, id_number_for
 
-TODAY = timezone.localdate()
-
 
 @pytest.fixture
 def roles(world):
@@ -53,7 +51,7 @@ def issued(world, roles, **kw):
 def test_letter_numbers_are_generated_unique_per_year(world, roles):
     a = outgoing(world)
     b = outgoing(world, person=PersonFactory(unit=world.branch_a1))
-    year = TODAY.year
+    year = timezone.localdate().year
     assert a.letter_number == f"CB-{year}-000001"
     assert b.letter_number == f"CB-{year}-000002"
     with pytest.raises(DomainError) as exc:
@@ -81,19 +79,21 @@ def test_outgoing_state_machine(world, roles):
         svc.transfer_record_receipt(actor=world.users["secretary1"], transfer_id=t.pk)
     t = approve(roles["cs_a"], t)
     assert t.status == TransferStatus.LETTER_ISSUED
-    assert t.letter_issued_on == TODAY
-    assert t.receipt_due_on == TODAY + datetime.timedelta(days=30)
+    assert t.letter_issued_on == timezone.localdate()
+    assert t.receipt_due_on == timezone.localdate() + datetime.timedelta(days=30)
     with pytest.raises(ConflictError):  # nothing left to approve
         approve(roles["cs_a"], t)
     with pytest.raises(Http404):  # only the sending side sees (and records the receipt)
         svc.transfer_record_receipt(actor=roles["cs_b"], transfer_id=t.pk)
     with pytest.raises(DomainError):
         svc.transfer_record_receipt(
-            actor=world.users["secretary1"], transfer_id=t.pk, returned_on=TODAY + datetime.timedelta(days=1)
+            actor=world.users["secretary1"],
+            transfer_id=t.pk,
+            returned_on=timezone.localdate() + datetime.timedelta(days=1),
         )
-    t = svc.transfer_record_receipt(actor=world.users["secretary1"], transfer_id=t.pk, returned_on=TODAY)
+    t = svc.transfer_record_receipt(actor=world.users["secretary1"], transfer_id=t.pk, returned_on=timezone.localdate())
     assert t.status == TransferStatus.COMPLETED
-    assert t.receipt_returned_on == TODAY
+    assert t.receipt_returned_on == timezone.localdate()
     person = Person.objects.get(pk=world.people["a1_other"].pk)
     assert person.roster_status == RosterStatus.TRANSFERRED_OUT
     assert PersonEvent.objects.filter(person=person, details__transfer=t.pk).exists()
@@ -234,9 +234,9 @@ def test_reminders_overdue_receipt_and_stale_approvals(world, roles):
     waiting = outgoing(world, person=PersonFactory(unit=world.branch_a1))
     Transfer.objects.filter(pk=waiting.pk).update(requested_at=timezone.now() - datetime.timedelta(days=8))
     Notification.objects.all().delete()
-    assert svc.send_reminders(TODAY) == 1  # the waiting approval only; the receipt is not due yet
+    assert svc.send_reminders(timezone.localdate()) == 1  # the waiting approval only; the receipt is not due yet
     assert Notification.objects.filter(recipient=world.users["secretary1"], title__contains="超过 7 天").exists()
-    later = TODAY + datetime.timedelta(days=11)
+    later = timezone.localdate() + datetime.timedelta(days=11)
     assert svc.send_reminders(later) == 1  # the overdue receipt; the stale key was already used
     assert Notification.objects.filter(recipient=world.users["secretary1"], title__contains="回执逾期").exists()
     assert svc.send_reminders(later) == 0  # once per key

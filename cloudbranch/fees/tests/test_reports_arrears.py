@@ -9,6 +9,7 @@ from django.db import connection
 from django.http import Http404
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from cloudbranch.audit.models import AuditEvent
 from cloudbranch.core.errors import ConflictError, DomainError
@@ -143,7 +144,7 @@ def test_case_opened_once_decided_and_status_untouched(world):
         actor=world.users["secretary1"],
         case_id=case.pk,
         decision="经支部党员大会讨论，决定予以除名，报上级党组织批准。",
-        decided_on=datetime.date.today(),
+        decided_on=timezone.localdate(),
     )
     case.refresh_from_db()
     assert case.status == ArrearsStatus.DECIDED and case.decided_by == world.users["secretary1"]
@@ -153,7 +154,7 @@ def test_case_opened_once_decided_and_status_untouched(world):
     assert p.political_status == status_before  # the system never changes the member's status
     with pytest.raises(ConflictError):
         arrears.arrears_decide(
-            actor=world.users["secretary1"], case_id=case.pk, decision="再次", decided_on=datetime.date.today()
+            actor=world.users["secretary1"], case_id=case.pk, decision="再次", decided_on=timezone.localdate()
         )
     # the same run, decided: no new case
     assert arrears.run_arrears(today=datetime.date(2026, 4, 3))["cases_opened"] == 0
@@ -192,7 +193,7 @@ def test_task_runs(world):
 
 @pytest.fixture
 def case(world):
-    bills(world.people["a1_other"], "oooooo", today=datetime.date.today())
+    bills(world.people["a1_other"], "oooooo", today=timezone.localdate())
     arrears.run_arrears()
     return ArrearsCase.objects.get()
 
@@ -209,7 +210,7 @@ def test_decide_permissions(world, case, collector):
 def test_pages_permissions(world, case, collector, login):
     url = reverse("fees:arrears")
     decide = reverse("fees:arrears_decide", args=[case.pk])
-    data = {"decision": "除名", "decided_on": datetime.date.today().isoformat()}
+    data = {"decision": "除名", "decided_on": timezone.localdate().isoformat()}
     c = login(world.users["member1"])
     assert c.get(url).status_code == 403
     c = login(world.users["secretary2"])
@@ -243,7 +244,7 @@ def test_api(world, case, collector, client):
     assert item["months"] == 6 and item["level"] == 6 and item["case"]["id"] == case.pk
     client.force_login(collector)
     url = f"/api/fees/arrears/{case.pk}/decision"
-    payload = {"decision": "除名", "decided_on": datetime.date.today().isoformat()}
+    payload = {"decision": "除名", "decided_on": timezone.localdate().isoformat()}
     assert client.post(url, payload, content_type="application/json").status_code == 403
     client.force_login(world.users["secretary2"])
     assert client.post(url, payload, content_type="application/json").status_code == 404
@@ -265,7 +266,7 @@ def _arrears_queries(client, url):
 
 
 def test_arrears_list_queries_constant(world, login):
-    today = datetime.date.today()
+    today = timezone.localdate()
     c = login(world.users["admin"])
     url = reverse("fees:arrears")
     for k in range(3):

@@ -12,6 +12,7 @@ import datetime
 import re
 
 import pytest
+from django.utils import timezone
 
 from cloudbranch.audit.models import AuditEvent
 from cloudbranch.people.models import ImportJob, Person
@@ -45,7 +46,7 @@ def _rows(*, broken: bool) -> list[dict]:
     if broken:
         rows[1]["身份证号"] = _bad_check_digit(rows[1]["身份证号"])  # row 3
         rows[2]["所在党组织编码"] = "ZZ99"  # row 4: no such unit
-        rows[3]["转正日期"] = datetime.date.today() + datetime.timedelta(days=60)  # row 5: in the future
+        rows[3]["转正日期"] = timezone.localdate() + datetime.timedelta(days=60)  # row 5: in the future
     return rows
 
 

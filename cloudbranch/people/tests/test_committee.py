@@ -3,6 +3,7 @@ import datetime
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
+from django.utils import timezone
 
 from cloudbranch.audit.models import AuditEvent
 from cloudbranch.core.errors import ConflictError, DomainError
@@ -62,7 +63,7 @@ def test_future_start_refused(world, college_secretary):
             college_secretary,
             world,
             world.people["a1_other"],
-            started_on=datetime.date.today() + datetime.timedelta(days=3),
+            started_on=timezone.localdate() + datetime.timedelta(days=3),
         )
 
 

@@ -17,7 +17,6 @@ from cloudbranch.volunteering.models import Partnership, PartnershipSummary
 from .factories import partner_make, partnership_make
 
 pytestmark = pytest.mark.django_db
-TODAY = timezone.localdate()
 
 
 def _count(client, url):
@@ -35,12 +34,12 @@ def test_sibling_secretary_404_everywhere(world, client, login):
         reverse("volunteering:partnership", args=[p.pk]),
         reverse("volunteering:partnership_edit", args=[p.pk]),
         reverse("volunteering:activity_add", args=[p.pk]),
-        reverse("volunteering:summary", args=[p.pk, TODAY.year]),
+        reverse("volunteering:summary", args=[p.pk, timezone.localdate().year]),
         reverse("volunteering:agreement_file", args=[p.pk]),
         reverse("volunteering:partner_edit", args=[p.partner_id]),
         f"/api/service/partnerships/{p.pk}",
         f"/api/service/partnerships/{p.pk}/activities",
-        f"/api/service/partnerships/{p.pk}/summaries/{TODAY.year}",
+        f"/api/service/partnerships/{p.pk}/summaries/{timezone.localdate().year}",
         reverse("volunteering:partnerships") + f"?unit={world.branch_a1.pk}",
     ]
     for url in urls:
@@ -62,11 +61,11 @@ def test_pages_flow(world, client, login):
     assert response.status_code == 302
     partner = ps.access_partner(sec, ps.partner_list(sec).get().pk)
     data = {"unit": world.branch_a1.pk, "partner": partner.pk, "title": "社区共建", "goals": "志愿服务\n主题党日",
-            "signed_on": f"{TODAY.year}-01-01", "starts_on": f"{TODAY.year}-01-01", "ends_on": f"{TODAY.year - 1}-12-31"}  # fmt: skip
+            "signed_on": f"{timezone.localdate().year}-01-01", "starts_on": f"{timezone.localdate().year}-01-01", "ends_on": f"{timezone.localdate().year - 1}-12-31"}  # fmt: skip
     response = client.post(reverse("volunteering:partnership_create"), data)
     assert response.status_code == 422 and "结束日期不能早于开始日期" in response.content.decode()
     assert not Partnership.objects.exists()
-    data["ends_on"] = f"{TODAY.year}-12-31"
+    data["ends_on"] = f"{timezone.localdate().year}-12-31"
     assert client.post(reverse("volunteering:partnership_create"), data).status_code == 302
     p = Partnership.objects.get()
     start = timezone.now()
@@ -80,7 +79,7 @@ def test_pages_flow(world, client, login):
     response = client.post(
         reverse("volunteering:activity_add", args=[p.pk]),
         {
-            "held_on": TODAY.isoformat(),
+            "held_on": timezone.localdate().isoformat(),
             "title": "联合党日",
             "participants": 12,
             "goal_index": 1,
@@ -91,7 +90,7 @@ def test_pages_flow(world, client, login):
     assert response.status_code == 302, response.content.decode()[:500]
     page = client.get(reverse("volunteering:partnership", args=[p.pk])).content.decode()
     assert reverse("meetings:detail", args=[meeting.pk]) in page and reverse("news:post", args=[post.pk]) in page
-    summary_url = reverse("volunteering:summary", args=[p.pk, TODAY.year])
+    summary_url = reverse("volunteering:summary", args=[p.pk, timezone.localdate().year])
     assert "共开展共建活动 1 次" in client.get(summary_url).content.decode()
     assert client.post(summary_url, {"text": "年度总结定稿"}).status_code == 302
     assert PartnershipSummary.objects.get().text == "年度总结定稿"
@@ -115,19 +114,21 @@ def test_api_flow(world, client, login):
                       "signed_on": "2025-01-01", "starts_on": "2025-06-01", "ends_on": "2025-01-01"})  # fmt: skip
     assert bad.status_code == 422
     made = client.post("/api/service/partnerships", {"unit": world.branch_a1.pk, "partner": partner_id, "title": "医院共建", "goals": "义诊\n健康讲座",
-                       "signed_on": f"{TODAY.year}-01-01", "starts_on": f"{TODAY.year}-01-01", "ends_on": f"{TODAY.year}-12-31"})  # fmt: skip
+                       "signed_on": f"{timezone.localdate().year}-01-01", "starts_on": f"{timezone.localdate().year}-01-01", "ends_on": f"{timezone.localdate().year}-12-31"})  # fmt: skip
     assert made.status_code == 201 and made.json()["goals"] == ["义诊", "健康讲座"]
     pid = made.json()["id"]
     act = client.post(
         f"/api/service/partnerships/{pid}/activities",
-        {"held_on": TODAY.isoformat(), "title": "义诊", "participants": 8, "goal_index": 0},
+        {"held_on": timezone.localdate().isoformat(), "title": "义诊", "participants": 8, "goal_index": 0},
         content_type="application/json",
     )
     assert act.status_code == 201
-    draft = client.get(f"/api/service/partnerships/{pid}/summaries/{TODAY.year}").json()
+    draft = client.get(f"/api/service/partnerships/{pid}/summaries/{timezone.localdate().year}").json()
     assert draft["saved"] is False and "义诊：已开展活动 1 次" in draft["text"]
     saved = client.put(
-        f"/api/service/partnerships/{pid}/summaries/{TODAY.year}", {"text": "总结"}, content_type="application/json"
+        f"/api/service/partnerships/{pid}/summaries/{timezone.localdate().year}",
+        {"text": "总结"},
+        content_type="application/json",
     )
     assert saved.json()["saved"] is True
     assert client.get(f"/api/service/partnerships/{pid}/summaries").json()["count"] == 1
@@ -147,7 +148,9 @@ def _grow(world, n):
             kind=["community", "enterprise", "school"][i % 3],
         )
         p = partnership_make(sec, world.branch_a1, partner)
-        ps.activity_add(actor=sec, partnership_id=p.pk, title="活动", held_on=TODAY, participants=3, goal_index=i % 2)
+        ps.activity_add(
+            actor=sec, partnership_id=p.pk, title="活动", held_on=timezone.localdate(), participants=3, goal_index=i % 2
+        )
 
 
 @pytest.mark.parametrize(
@@ -173,11 +176,18 @@ def test_detail_query_count_constant(world, client, login):
     sec = world.users["secretary1"]
     p = partnership_make(sec, world.branch_a1)
     login(sec)
-    ps.activity_add(actor=sec, partnership_id=p.pk, title="活动", held_on=TODAY, participants=3, goal_index=0)
+    ps.activity_add(
+        actor=sec, partnership_id=p.pk, title="活动", held_on=timezone.localdate(), participants=3, goal_index=0
+    )
     url = reverse("volunteering:partnership", args=[p.pk])
     few = _count(client, url)
     for i in range(8):
         ps.activity_add(
-            actor=sec, partnership_id=p.pk, title=f"活动{i}", held_on=TODAY, participants=3, goal_index=i % 2
+            actor=sec,
+            partnership_id=p.pk,
+            title=f"活动{i}",
+            held_on=timezone.localdate(),
+            participants=3,
+            goal_index=i % 2,
         )
     assert _count(client, url) == few

@@ -18,12 +18,13 @@ from cloudbranch.volunteering.models import PartnershipSummary
 from .factories import partner_make, partnership_make
 
 pytestmark = pytest.mark.django_db
-TODAY = timezone.localdate()
+
+
 D = datetime.date
 
 
 def _meeting(unit, user, status="held"):
-    start = timezone.now().replace(month=TODAY.month, day=min(TODAY.day, 28))
+    start = timezone.now().replace(month=timezone.localdate().month, day=min(timezone.localdate().day, 28))
     return apps.get_model("meetings", "Meeting").objects.create(
         unit=unit, kind="general", status=status, title="联合主题党日", place="社区", invitee_scope="whole_unit",
         starts_at=start, ends_at=start + datetime.timedelta(hours=2), created_by=user,
@@ -91,7 +92,9 @@ def test_agreement_file_checked(world):
 
 def test_ended_is_computed_and_terminate(world):
     sec = world.users["secretary1"]
-    old = partnership_make(sec, world.branch_a1, starts_on=D(2020, 1, 1), ends_on=TODAY - datetime.timedelta(days=1))
+    old = partnership_make(
+        sec, world.branch_a1, starts_on=D(2020, 1, 1), ends_on=timezone.localdate() - datetime.timedelta(days=1)
+    )
     assert old.status == PartnershipStatus.ACTIVE and ps.shown_status(old) == PartnershipStatus.ENDED
     assert ps.partnership_list(sec, status="ended").get().pk == old.pk
     assert ps.shown_status(old, today=old.ends_on) == PartnershipStatus.ACTIVE
@@ -103,7 +106,7 @@ def test_ended_is_computed_and_terminate(world):
     with pytest.raises(Http404):
         ps.partnership_end(actor=world.users["secretary2"], partnership_id=current.pk, reason="x")
     ended = ps.partnership_end(actor=sec, partnership_id=current.pk, reason="对方单位撤并")
-    assert ended.status == PartnershipStatus.TERMINATED and ended.ends_on == TODAY
+    assert ended.status == PartnershipStatus.TERMINATED and ended.ends_on == timezone.localdate()
     assert AuditEvent.objects.filter(action="volunteering.partnership.end").count() == 1
     with pytest.raises(ConflictError):
         ps.partnership_end(actor=sec, partnership_id=current.pk, reason="again")
@@ -121,17 +124,17 @@ def test_activities_rules_and_links(world):
     draft_meeting = _meeting(world.branch_a1, sec, status="draft")
     for bad in (sibling_meeting, draft_meeting):
         with pytest.raises(DomainError) as exc:
-            ps.activity_add(**base, held_on=TODAY, meeting_id=bad.pk)
+            ps.activity_add(**base, held_on=timezone.localdate(), meeting_id=bad.pk)
         assert exc.value.errors[0]["field"] == "meeting"
     with pytest.raises(DomainError):
-        ps.activity_add(**base, held_on=TODAY, post_id=_post(world.branch_a2).pk)
+        ps.activity_add(**base, held_on=timezone.localdate(), post_id=_post(world.branch_a2).pk)
     with pytest.raises(DomainError):
-        ps.activity_add(**base, held_on=TODAY, post_id=_post(world.branch_a1, hidden=True).pk)
+        ps.activity_add(**base, held_on=timezone.localdate(), post_id=_post(world.branch_a1, hidden=True).pk)
     post = _post(world.branch_a1)
-    a = ps.activity_add(**base, held_on=TODAY, goal_index=1, meeting_id=own_meeting.pk, post_id=post.pk)
+    a = ps.activity_add(**base, held_on=timezone.localdate(), goal_index=1, meeting_id=own_meeting.pk, post_id=post.pk)
     assert (a.meeting_id, a.post_id, a.goal_index) == (own_meeting.pk, post.pk, 1)
     with pytest.raises(Http404):  # a plain member holds no grant: the partnership does not exist for them
-        ps.activity_add(actor=world.users["member1"], partnership_id=p.pk, title="x", held_on=TODAY)
+        ps.activity_add(actor=world.users["member1"], partnership_id=p.pk, title="x", held_on=timezone.localdate())
     # Editing the goals may not drop one that activities serve.
     with pytest.raises(DomainError):
         ps.partnership_update(actor=sec, partnership_id=p.pk, partner_id=p.partner_id, title=p.title, goals=["只剩一项"],
@@ -143,21 +146,23 @@ def test_activities_rules_and_links(world):
 def test_summary_draft_and_save(world):
     sec = world.users["secretary1"]
     p = partnership_make(sec, world.branch_a1)
-    ps.activity_add(actor=sec, partnership_id=p.pk, title="联合党日", held_on=TODAY, participants=20, goal_index=1)
-    ps.activity_add(actor=sec, partnership_id=p.pk, title="走访", held_on=TODAY, participants=5)
-    draft = ps.summary_draft(p, TODAY.year)
+    ps.activity_add(
+        actor=sec, partnership_id=p.pk, title="联合党日", held_on=timezone.localdate(), participants=20, goal_index=1
+    )
+    ps.activity_add(actor=sec, partnership_id=p.pk, title="走访", held_on=timezone.localdate(), participants=5)
+    draft = ps.summary_draft(p, timezone.localdate().year)
     assert "共开展共建活动 2 次" in draft and "累计参加 25 人次" in draft
     assert "尚未覆盖的目标：共同开展志愿服务" in draft and "联合主题党日：已开展活动 1 次" in draft
-    ps.summary_save(actor=sec, partnership_id=p.pk, year=TODAY.year, text=draft + "\n修改")
-    ps.summary_save(actor=sec, partnership_id=p.pk, year=TODAY.year, text="定稿")
-    assert PartnershipSummary.objects.get(partnership=p, year=TODAY.year).text == "定稿"
+    ps.summary_save(actor=sec, partnership_id=p.pk, year=timezone.localdate().year, text=draft + "\n修改")
+    ps.summary_save(actor=sec, partnership_id=p.pk, year=timezone.localdate().year, text="定稿")
+    assert PartnershipSummary.objects.get(partnership=p, year=timezone.localdate().year).text == "定稿"
     assert AuditEvent.objects.filter(action__startswith="volunteering.summary.").count() == 2
     with pytest.raises(Http404):
-        ps.summary_save(actor=sec, partnership_id=p.pk, year=TODAY.year + 5, text="x")
+        ps.summary_save(actor=sec, partnership_id=p.pk, year=timezone.localdate().year + 5, text="x")
     with pytest.raises(DomainError):
-        ps.summary_save(actor=sec, partnership_id=p.pk, year=TODAY.year, text=" ")
+        ps.summary_save(actor=sec, partnership_id=p.pk, year=timezone.localdate().year, text=" ")
     with pytest.raises(Http404):
-        ps.summary_save(actor=world.users["secretary2"], partnership_id=p.pk, year=TODAY.year, text="x")
+        ps.summary_save(actor=world.users["secretary2"], partnership_id=p.pk, year=timezone.localdate().year, text="x")
 
 
 def test_kind_counts_per_subtree(world):

@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from cloudbranch.volunteering import checkin, signups
 from cloudbranch.volunteering.choices import PostStatus, SignupStatus
@@ -73,7 +74,7 @@ def test_organizer_creates_adds_shift_publishes(world, login):
     assert resp.status_code == 302 and post.status == PostStatus.DRAFT and post.skills == ["teaching"]
     bad = client.post(reverse("volunteering:post_publish", args=[post.pk]))
     assert bad.status_code == 422 and "尚未开始的服务时段" in bad.content.decode()
-    start = datetime.datetime.now() + datetime.timedelta(days=2)
+    start = timezone.localtime() + datetime.timedelta(days=2)
     fmt = "%Y-%m-%dT%H:%M"
     wrong = client.post(
         reverse("volunteering:shift_add", args=[post.pk]),

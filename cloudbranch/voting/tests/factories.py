@@ -1,5 +1,6 @@
 """Shared test helpers of the voting app (each area appends its own)."""
 
+from django.utils import timezone
 
 # --- elections (换届选举) helpers -------------------------------------------------------------
 
@@ -16,7 +17,6 @@ def election_members(unit, n, *, prefix="选民"):
 
 
 def election_make(actor, unit, **fields):
-    import datetime
 
     from cloudbranch.voting import elections
     from cloudbranch.voting.choices import ElectionKind
@@ -25,7 +25,7 @@ def election_make(actor, unit, **fields):
         "kind": ElectionKind.COMMITTEE,
         "title": f"{unit.name}换届选举",
         "seats": 3,
-        "election_date": datetime.date.today(),
+        "election_date": timezone.localdate(),
     }
     data.update(fields)
     return elections.election_create(actor=actor, unit=unit, **data)
@@ -66,7 +66,6 @@ def election_vote(election, voter, for_ids, *, against_ids=()):
 
 def appraisal_members(unit, n, *, probationary=0, prefix="评议"):
     """``n`` full members (and ``probationary`` probationary members) of ``unit``, each with a login."""
-    import datetime
 
     from cloudbranch.testing.factories import PersonFactory, UserFactory
 
@@ -75,24 +74,22 @@ def appraisal_members(unit, n, *, probationary=0, prefix="评议"):
         user = UserFactory()
         extra = {}
         if i >= n:
-            extra = {"political_status": "probationary", "joined_on": datetime.date.today(), "confirmed_on": None}
+            extra = {"political_status": "probationary", "joined_on": timezone.localdate(), "confirmed_on": None}
         people.append(PersonFactory(unit=unit, user=user, name=f"{prefix}{user.pk}", **extra))
     return people
 
 
 def appraisal_open(actor, unit, *, year=None):
     """Open the appraisal of ``unit`` for ``year`` (this year by default) through the service."""
-    import datetime
 
     from cloudbranch.voting import appraisals
 
-    return appraisals.appraisal_create(actor=actor, unit_id=unit.pk, year=year or datetime.date.today().year)
+    return appraisals.appraisal_create(actor=actor, unit_id=unit.pk, year=year or timezone.localdate().year)
 
 
 def appraisal_to(actor, appraisal, stage):
     """Advance ``appraisal`` through the services up to ``stage`` (rating, proposal, decided with
     every graded member 合格, closed)."""
-    import datetime
 
     from cloudbranch.voting import appraisals
     from cloudbranch.voting.choices import AppraisalStatus, Grade
@@ -107,7 +104,7 @@ def appraisal_to(actor, appraisal, stage):
             appraisals.appraisal_decide(
                 actor=actor,
                 appraisal_id=appraisal.pk,
-                meeting_on=datetime.date.today(),
+                meeting_on=timezone.localdate(),
                 grades={pk: Grade.QUALIFIED for pk in ids},
             )
         else:
@@ -129,11 +126,11 @@ def award_round(actor, unit, **fields):
     from cloudbranch.voting.choices import AwardKind
 
     data = {
-        "year": datetime.date.today().year,
+        "year": timezone.localdate().year,
         "title": "优秀共产党员、优秀党务工作者和先进基层党组织评选",
         "kinds": list(AwardKind.values),
         "quotas": dict.fromkeys(AwardKind.values, 2),
-        "nomination_deadline": datetime.date.today() + datetime.timedelta(days=7),
+        "nomination_deadline": timezone.localdate() + datetime.timedelta(days=7),
     }
     data.update(fields)
     return awards.round_create(actor=actor, unit=unit, **data)

@@ -6,6 +6,7 @@ import json
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from cloudbranch.voting.choices import AppraisalStatus, Grade
 from cloudbranch.voting.models import AppraisalEntry
@@ -13,7 +14,8 @@ from cloudbranch.voting.models import AppraisalEntry
 from .factories import appraisal_members, appraisal_open, appraisal_to
 
 S = AppraisalStatus
-TODAY = datetime.date.today()
+
+
 BASE = "/api/democracy"
 
 
@@ -25,13 +27,16 @@ def test_full_flow_through_api(world, login):
     sec = world.users["secretary1"]
     member_people = appraisal_members(world.branch_a1, 2, probationary=1)
     client = login(sec)
-    r = _post(client, f"{BASE}/appraisals", {"unit": world.branch_a1.pk, "year": TODAY.year})
+    r = _post(client, f"{BASE}/appraisals", {"unit": world.branch_a1.pk, "year": timezone.localdate().year})
     assert r.status_code == 201, r.content
     body = r.json()
     aid = body["id"]
     assert body["participation"]["participants"] == 5 and body["participation"]["graded"] == 4
     assert body["participation"]["excellent_cap"] == 1
-    assert _post(client, f"{BASE}/appraisals", {"unit": world.branch_a1.pk, "year": TODAY.year}).status_code == 409
+    assert (
+        _post(client, f"{BASE}/appraisals", {"unit": world.branch_a1.pk, "year": timezone.localdate().year}).status_code
+        == 409
+    )
 
     # member writes the self-assessment
     m = login(member_people[0].user)
@@ -65,27 +70,38 @@ def test_full_flow_through_api(world, login):
     assert r.json()["detail"] == "优秀 最多 1 人（参评正式党员 4 人的三分之一），当前 2 人"
     items[1]["grade"] = "unqualified"
     assert _post(client, f"{BASE}/appraisals/{aid}/proposal", {"items": items}).status_code == 200
-    decision = {"meeting_on": TODAY.isoformat(), "items": [{"entry": i["entry"], "grade": i["grade"]} for i in items]}
+    decision = {
+        "meeting_on": timezone.localdate().isoformat(),
+        "items": [{"entry": i["entry"], "grade": i["grade"]} for i in items],
+    }
     assert _post(client, f"{BASE}/appraisals/{aid}/decision", decision).json()["status"] == "decided"
     r = _post(client, f"{BASE}/appraisals/{aid}/advance", {"to": "closed"})
     assert r.status_code == 409
     r = _post(
         client,
         f"{BASE}/appraisals/entries/{graded[1]}/handling",
-        {"handling": "correct", "note": "限期改正", "deadline": (TODAY + datetime.timedelta(days=500)).isoformat()},
+        {
+            "handling": "correct",
+            "note": "限期改正",
+            "deadline": (timezone.localdate() + datetime.timedelta(days=500)).isoformat(),
+        },
     )
     assert r.status_code == 422
     r = _post(
         client,
         f"{BASE}/appraisals/entries/{graded[1]}/handling",
-        {"handling": "correct", "note": "限期改正", "deadline": (TODAY + datetime.timedelta(days=300)).isoformat()},
+        {
+            "handling": "correct",
+            "note": "限期改正",
+            "deadline": (timezone.localdate() + datetime.timedelta(days=300)).isoformat(),
+        },
     )
     assert r.status_code == 200 and r.json()["handling"] == "correct"
     assert _post(client, f"{BASE}/appraisals/{aid}/advance", {"to": "closed"}).json()["status"] == "closed"
 
     m = login(member_people[0].user)
     results = m.get(f"{BASE}/appraisals/results").json()
-    assert results["count"] == 1 and results["items"][0]["year"] == TODAY.year
+    assert results["count"] == 1 and results["items"][0]["year"] == timezone.localdate().year
     assert results["items"][0]["final_grade"] in Grade.values
 
 
@@ -127,7 +143,10 @@ def test_api_scoping(world, login):
     assert _post(client, f"{BASE}/appraisals/{a.pk}/remind").status_code == 404
     r = _post(client, f"{BASE}/appraisals/entries/{entry.pk}/handling", {"handling": "persuade", "note": "x"})
     assert r.status_code == 404
-    assert _post(client, f"{BASE}/appraisals", {"unit": world.branch_a1.pk, "year": TODAY.year}).status_code == 404
+    assert (
+        _post(client, f"{BASE}/appraisals", {"unit": world.branch_a1.pk, "year": timezone.localdate().year}).status_code
+        == 404
+    )
     member = login(world.users["member1"])
     assert member.get(f"{BASE}/appraisals").json()["count"] == 0
     assert member.get(f"{BASE}/appraisals/{a.pk}").status_code == 404
@@ -147,7 +166,7 @@ def test_api_query_counts_constant(world, login, extra):
             if e.person_id != p.pk:
                 _post(login(p.user), f"{BASE}/appraisals/{a.pk}/ratings", {"entry": e.pk, "grade": "qualified"})
     for year in range(extra):
-        appraisal_open(sec, world.branch_a1, year=TODAY.year - 1 - year)
+        appraisal_open(sec, world.branch_a1, year=timezone.localdate().year - 1 - year)
     client = login(sec)
     counts = []
     for url in (f"{BASE}/appraisals", f"{BASE}/appraisals/{a.pk}/totals", f"{BASE}/appraisals/{a.pk}"):

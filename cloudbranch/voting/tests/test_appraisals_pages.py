@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from cloudbranch.voting import appraisals
 from cloudbranch.voting.choices import AppraisalStatus, Grade
@@ -15,7 +16,6 @@ from cloudbranch.voting.models import Appraisal, AppraisalEntry, AppraisalRating
 from .factories import appraisal_members, appraisal_open, appraisal_to
 
 S = AppraisalStatus
-TODAY = datetime.date.today()
 
 
 def _entry(a, person):
@@ -25,13 +25,13 @@ def _entry(a, person):
 def test_create_page(world, login):
     client = login(world.users["secretary1"])
     assert client.get(reverse("voting:appraisal_create")).status_code == 200
-    r = client.post(reverse("voting:appraisal_create"), {"unit": world.branch_a1.pk, "year": TODAY.year})
+    r = client.post(reverse("voting:appraisal_create"), {"unit": world.branch_a1.pk, "year": timezone.localdate().year})
     a = Appraisal.objects.get()
     assert r.status_code == 302 and r.url == reverse("voting:appraisal", args=[a.pk])
-    r = client.post(reverse("voting:appraisal_create"), {"unit": world.branch_a1.pk, "year": TODAY.year})
+    r = client.post(reverse("voting:appraisal_create"), {"unit": world.branch_a1.pk, "year": timezone.localdate().year})
     assert r.status_code == 409 and "已开始" in r.content.decode()
     # A sibling's branch is not a choice.
-    r = client.post(reverse("voting:appraisal_create"), {"unit": world.branch_a2.pk, "year": TODAY.year})
+    r = client.post(reverse("voting:appraisal_create"), {"unit": world.branch_a2.pk, "year": timezone.localdate().year})
     assert r.status_code == 422
     assert login(world.users["member1"]).get(reverse("voting:appraisal_create")).status_code == 403
 
@@ -160,14 +160,19 @@ def test_proposal_decision_handling_close_pages(world, login):
     decision = client.get(reverse("voting:decision", args=[a.pk])).content.decode()
     assert 'value="excellent" selected' in decision  # prefilled from the proposal
     data[f"grade_{ids[6]}"] = "unqualified"
-    data["meeting_on"] = TODAY.isoformat()
+    data["meeting_on"] = timezone.localdate().isoformat()
     assert client.post(reverse("voting:decision", args=[a.pk]), data).status_code == 302
     r = client.post(reverse("voting:appraisal_advance", args=[a.pk]), {"to": S.CLOSED})
     assert r.status_code == 409 and "须先记录处置" in r.content.decode()
     url = reverse("voting:handling", args=[ids[6]])
     assert client.post(url, {"handling": "correct", "note": "限期改正"}).status_code == 422
     r = client.post(
-        url, {"handling": "correct", "note": "限期改正", "deadline": (TODAY + datetime.timedelta(days=90)).isoformat()}
+        url,
+        {
+            "handling": "correct",
+            "note": "限期改正",
+            "deadline": (timezone.localdate() + datetime.timedelta(days=90)).isoformat(),
+        },
     )
     assert r.status_code == 302
     assert client.post(reverse("voting:appraisal_advance", args=[a.pk]), {"to": S.CLOSED}).status_code == 302
@@ -190,10 +195,10 @@ def test_remind_button(world, login):
 
 
 def test_my_results_on_list_page(world, login):
-    a = appraisal_open(world.users["secretary1"], world.branch_a1, year=TODAY.year - 1)
+    a = appraisal_open(world.users["secretary1"], world.branch_a1, year=timezone.localdate().year - 1)
     appraisal_to(world.users["secretary1"], a, S.CLOSED)
     page = login(world.users["member1"]).get(reverse("voting:appraisals")).content.decode()
-    assert f"{TODAY.year - 1} 年度" in page and "合格" in page
+    assert f"{timezone.localdate().year - 1} 年度" in page and "合格" in page
 
 
 # --- query counts ----------------------------------------------------------------------------------
@@ -211,13 +216,13 @@ def test_query_counts_constant(world, login, extra):
     sec = world.users["secretary1"]
     appraisal_members(world.branch_a1, 3 + extra, probationary=1)
     a, _ = _rated_appraisal(world, n_members=2 + extra)
-    appraisal_open(sec, world.branch_a1, year=TODAY.year - 1)
+    appraisal_open(sec, world.branch_a1, year=timezone.localdate().year - 1)
     for i in range(extra):
         from cloudbranch.testing.factories import make_unit
 
         unit = make_unit(parent=world.college_a)
         appraisal_members(unit, 2)
-        appraisals.appraisal_create(actor=world.users["admin"], unit_id=unit.pk, year=TODAY.year - 2 - i)
+        appraisals.appraisal_create(actor=world.users["admin"], unit_id=unit.pk, year=timezone.localdate().year - 2 - i)
     client = login(sec)
     counts = (
         _count(client, reverse("voting:appraisals")),

@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 from django.http import Http404
+from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,7 +20,6 @@ from cloudbranch.voting.selectors_appraisals import appraisal_history, my_result
 
 from .factories import appraisal_members, appraisal_open, appraisal_to
 
-TODAY = datetime.date.today()
 S = AppraisalStatus
 
 
@@ -61,7 +61,7 @@ def test_one_per_unit_and_year(world):
     appraisal_open(world.users["secretary1"], world.branch_a1)
     with pytest.raises(ConflictError):
         appraisal_open(world.users["secretary1"], world.branch_a1)
-    appraisal_open(world.users["secretary1"], world.branch_a1, year=TODAY.year - 1)
+    appraisal_open(world.users["secretary1"], world.branch_a1, year=timezone.localdate().year - 1)
 
 
 def test_open_permissions(world):
@@ -96,7 +96,7 @@ def test_each_transition_and_illegal_ones(world):
     with pytest.raises(ConflictError):  # the decision needs its grades
         appraisals.appraisal_advance(actor=sec, appraisal_id=a.pk, to=S.DECIDED)
     appraisal_to(sec, a, S.DECIDED)
-    assert a.meeting_on == TODAY
+    assert a.meeting_on == timezone.localdate()
     appraisals.appraisal_advance(actor=sec, appraisal_id=a.pk, to=S.CLOSED)
     a.refresh_from_db()
     assert a.status == S.CLOSED
@@ -213,12 +213,15 @@ def test_cap_enforced_on_proposal_and_decision(world):
     assert AppraisalEntry.objects.filter(appraisal=a, proposed_grade=Grade.EXCELLENT).count() == 2
     with pytest.raises(DomainError, match="当前 3 人"):
         appraisals.appraisal_decide(
-            actor=sec, appraisal_id=a.pk, meeting_on=TODAY, grades={pk: g for pk, (g, _) in three.items()}
+            actor=sec,
+            appraisal_id=a.pk,
+            meeting_on=timezone.localdate(),
+            grades={pk: g for pk, (g, _) in three.items()},
         )
     a.refresh_from_db()
     assert a.status == S.PROPOSAL
     appraisals.appraisal_decide(
-        actor=sec, appraisal_id=a.pk, meeting_on=TODAY, grades={pk: g for pk, (g, _) in two.items()}
+        actor=sec, appraisal_id=a.pk, meeting_on=timezone.localdate(), grades={pk: g for pk, (g, _) in two.items()}
     )
     a.refresh_from_db()
     assert a.status == S.DECIDED
@@ -241,12 +244,14 @@ def test_decision_needs_every_graded_member_and_a_date(world):
     appraisal_to(sec, a, S.PROPOSAL)
     first = _entry(a, world.people["member1"])
     with pytest.raises(DomainError, match="未确定"):
-        appraisals.appraisal_decide(actor=sec, appraisal_id=a.pk, meeting_on=TODAY, grades={first.pk: "qualified"})
+        appraisals.appraisal_decide(
+            actor=sec, appraisal_id=a.pk, meeting_on=timezone.localdate(), grades={first.pk: "qualified"}
+        )
     with pytest.raises(DomainError):
         appraisals.appraisal_decide(actor=sec, appraisal_id=a.pk, meeting_on=None, grades={})
     with pytest.raises(DomainError):
         appraisals.appraisal_decide(
-            actor=sec, appraisal_id=a.pk, meeting_on=TODAY + datetime.timedelta(days=1), grades={}
+            actor=sec, appraisal_id=a.pk, meeting_on=timezone.localdate() + datetime.timedelta(days=1), grades={}
         )
 
 
@@ -260,7 +265,10 @@ def _decided_with_unqualified(world):
     bad = _entry(a, world.people["a1_other"])
     good = _entry(a, world.people["member1"])
     appraisals.appraisal_decide(
-        actor=sec, appraisal_id=a.pk, meeting_on=TODAY, grades={bad.pk: Grade.UNQUALIFIED, good.pk: Grade.QUALIFIED}
+        actor=sec,
+        appraisal_id=a.pk,
+        meeting_on=timezone.localdate(),
+        grades={bad.pk: Grade.UNQUALIFIED, good.pk: Grade.QUALIFIED},
     )
     return a, bad, good
 
@@ -271,7 +279,9 @@ def test_handling_required_before_close(world):
     with pytest.raises(ConflictError, match="张一"):
         appraisals.appraisal_close(actor=sec, appraisal_id=a.pk)
     with pytest.raises(ConflictError):  # only for 不合格
-        appraisals.entry_handling_record(actor=sec, entry_id=good.pk, handling="correct", note="x", deadline=TODAY)
+        appraisals.entry_handling_record(
+            actor=sec, entry_id=good.pk, handling="correct", note="x", deadline=timezone.localdate()
+        )
     with pytest.raises(DomainError, match="改正期限"):  # 限期改正 needs a deadline
         appraisals.entry_handling_record(actor=sec, entry_id=bad.pk, handling=UnqualifiedHandling.CORRECT, note="谈话")
     with pytest.raises(DomainError, match="一年"):
@@ -280,7 +290,7 @@ def test_handling_required_before_close(world):
             entry_id=bad.pk,
             handling=UnqualifiedHandling.CORRECT,
             note="谈话",
-            deadline=TODAY + datetime.timedelta(days=400),
+            deadline=timezone.localdate() + datetime.timedelta(days=400),
         )
     with pytest.raises(DomainError, match="处置情况"):
         appraisals.entry_handling_record(actor=sec, entry_id=bad.pk, handling=UnqualifiedHandling.PERSUADE, note="")
@@ -288,7 +298,7 @@ def test_handling_required_before_close(world):
         appraisals.entry_handling_record(
             actor=world.users["secretary2"], entry_id=bad.pk, handling=UnqualifiedHandling.PERSUADE, note="x"
         )
-    deadline = TODAY + datetime.timedelta(days=180)
+    deadline = timezone.localdate() + datetime.timedelta(days=180)
     appraisals.entry_handling_record(
         actor=sec, entry_id=bad.pk, handling=UnqualifiedHandling.CORRECT, note="限期半年改正", deadline=deadline
     )
@@ -304,7 +314,10 @@ def test_regrading_drops_handling(world):
     a, bad, good = _decided_with_unqualified(world)
     appraisals.entry_handling_record(actor=sec, entry_id=bad.pk, handling="persuade", note="劝退")
     appraisals.appraisal_decide(
-        actor=sec, appraisal_id=a.pk, meeting_on=TODAY, grades={bad.pk: Grade.BASIC, good.pk: Grade.QUALIFIED}
+        actor=sec,
+        appraisal_id=a.pk,
+        meeting_on=timezone.localdate(),
+        grades={bad.pk: Grade.BASIC, good.pk: Grade.QUALIFIED},
     )
     bad.refresh_from_db()
     assert (bad.final_grade, bad.handling) == (Grade.BASIC, "")
@@ -312,16 +325,16 @@ def test_regrading_drops_handling(world):
 
 def test_results_kept_per_member(world):
     sec, m1 = world.users["secretary1"], world.users["member1"]
-    last = appraisal_open(sec, world.branch_a1, year=TODAY.year - 1)
+    last = appraisal_open(sec, world.branch_a1, year=timezone.localdate().year - 1)
     appraisal_to(sec, last, S.CLOSED)
     current = appraisal_open(sec, world.branch_a1)
     appraisal_to(sec, current, S.DECIDED)
-    assert [e.appraisal.year for e in my_results(m1)] == [TODAY.year - 1]  # decided, not yet closed
+    assert [e.appraisal.year for e in my_results(m1)] == [timezone.localdate().year - 1]  # decided, not yet closed
     appraisal_to(sec, current, S.CLOSED)
     results = list(my_results(m1))
     assert [(e.appraisal.year, e.final_grade) for e in results] == [
-        (TODAY.year, Grade.QUALIFIED),
-        (TODAY.year - 1, Grade.QUALIFIED),
+        (timezone.localdate().year, Grade.QUALIFIED),
+        (timezone.localdate().year - 1, Grade.QUALIFIED),
     ]
     assert len(appraisal_history(world.people["member1"])) == 2
     assert list(my_results(world.users["secretary2"])) == []

@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.utils import timezone
 
 from cloudbranch.voting import awards
 from cloudbranch.voting.choices import AwardKind, NominationStatus
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.django_db
 def test_round_and_nomination_flow(world, login, client, monkeypatch):
     admin, s1 = world.users["admin"], world.users["secretary1"]
     cs_a = award_committee_secretary(world.college_a)
-    today = datetime.date.today()
+    today = timezone.localdate()
     login(admin)
     body = {
         "unit": world.root.pk,

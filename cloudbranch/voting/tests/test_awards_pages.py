@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from cloudbranch.voting import awards
 from cloudbranch.voting.choices import AwardKind, AwardRoundStatus, NominationStatus
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def test_full_journey(world, login, client, monkeypatch):
     admin, s1 = world.users["admin"], world.users["secretary1"]
     cs_a = award_committee_secretary(world.college_a)
-    today = datetime.date.today()
+    today = timezone.localdate()
 
     login(admin)
     assert client.get(reverse("voting:award_round_create")).status_code == 200

@@ -2,9 +2,8 @@
 voters check in and vote on their phones, the secretary counts and reports, the college approves
 and the new secretary is seated with the term. Bad ids are a 422, never a 500."""
 
-import datetime
-
 import pytest
+from django.utils import timezone
 
 from cloudbranch.orgs.roles import Role
 from cloudbranch.people.choices import CommitteePosition
@@ -38,7 +37,7 @@ def test_secretary_election_through_the_api(world, client):
             "kind": "secretary",
             "title": "接口选举",
             "seats": 1,
-            "election_date": datetime.date.today().isoformat(),
+            "election_date": timezone.localdate().isoformat(),
             "term_years": 3,
         },
     )
@@ -101,4 +100,4 @@ def test_secretary_election_through_the_api(world, client):
     seat = CommitteeMembership.objects.get(unit=branch, ended_on__isnull=True)
     assert (seat.person_id, seat.position) == (people[0].pk, CommitteePosition.SECRETARY)
     branch.refresh_from_db()
-    assert branch.term_ends_on == elections._add_years(datetime.date.today(), 3)
+    assert branch.term_ends_on == elections._add_years(timezone.localdate(), 3)
