@@ -7,6 +7,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from cloudbranch.development import mobile
 from cloudbranch.development.models import LostContact, MobileRecord
@@ -324,37 +325,56 @@ def test_api_mobile_sibling_and_member(world, client, record):
     assert r.status_code == 403
 
 
+def _fifteenth(day: datetime.date, months: int) -> datetime.date:
+    """The 15th of the month ``months`` after ``day``'s month (no month-end clamping)."""
+    index = day.year * 12 + day.month - 1 + months
+    return datetime.date(index // 12, index % 12 + 1, 15)
+
+
 def test_api_lost(world, client):
+    # Dates relative to today: removal falls due on a 15th still ahead, suspension 24 months
+    # earlier, contact lost 6 months before that.
+    today = timezone.localdate()
+    removal_due = _fifteenth(today, 0 if today.day < 15 else 1)
+    suspended_on, lost_since = _fifteenth(removal_due, -24), _fifteenth(removal_due, -30)
     client.force_login(world.users["secretary1"])
     r = client.post(
         "/api/development/lost",
-        {"person_id": world.people["a1_other"].pk, "lost_since": "2024-05-31"},
+        {"person_id": world.people["a1_other"].pk, "lost_since": lost_since.isoformat()},
         content_type="application/json",
     )
     assert r.status_code == 201
     lost_id = r.json()["id"]
-    assert r.json()["suspension_due_on"] == "2024-11-30"
+    assert r.json()["suspension_due_on"] == suspended_on.isoformat()
+    day_before = (suspended_on - datetime.timedelta(days=1)).isoformat()
     r = client.post(
-        f"/api/development/lost/{lost_id}/suspend", {"suspended_on": "2024-11-29"}, content_type="application/json"
+        f"/api/development/lost/{lost_id}/suspend", {"suspended_on": day_before}, content_type="application/json"
     )
     assert r.status_code == 422
     r = client.post(
-        f"/api/development/lost/{lost_id}/suspend", {"suspended_on": "2024-11-30"}, content_type="application/json"
+        f"/api/development/lost/{lost_id}/suspend",
+        {"suspended_on": suspended_on.isoformat()},
+        content_type="application/json",
     )
-    assert r.status_code == 200 and r.json()["removal_due_on"] == "2026-11-30"
+    assert r.status_code == 200 and r.json()["removal_due_on"] == removal_due.isoformat()
     assert client.get("/api/development/lost", {"due": "true"}).json()["count"] == 0
     r = client.post(
-        f"/api/development/lost/{lost_id}/remove", {"removed_on": "2026-11-26"}, content_type="application/json"
+        f"/api/development/lost/{lost_id}/remove", {"removed_on": today.isoformat()}, content_type="application/json"
     )
     assert r.status_code == 422
     r = client.post(
         f"/api/development/lost/{lost_id}/attempts",
-        {"attempted_on": "2025-01-05", "method": "phone", "succeeded": True},
+        {
+            "attempted_on": (suspended_on + datetime.timedelta(days=36)).isoformat(),
+            "method": "phone",
+            "succeeded": True,
+        },
         content_type="application/json",
     )
     assert r.status_code == 201
+    restored_on = (suspended_on + datetime.timedelta(days=37)).isoformat()
     r = client.post(
-        f"/api/development/lost/{lost_id}/restore", {"restored_on": "2025-01-06"}, content_type="application/json"
+        f"/api/development/lost/{lost_id}/restore", {"restored_on": restored_on}, content_type="application/json"
     )
     assert r.status_code == 200 and r.json()["status"] == "restored"
     client.force_login(world.users["secretary2"])
