@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
@@ -39,8 +39,13 @@ from . import selectors_metrics as sel
 
 VIEW = "cockpit.view_cockpit"
 CACHE_TTL = 15 * 60
-CACHE_VERSION = 2  # 2: headline figures carry as_of
+CACHE_VERSION = 3  # 2: headline figures carry as_of; 3: assessment scores to 0.01
 SCORE = "assessment.score"
+TENTH, CENT = Decimal("0.1"), Decimal("0.01")
+# Figures are shown to 0.1 (rates, hours, averages) except the assessment score: published to the
+# cent (``assessment.scoring.total``), ranked on that, and shown so on the ranking page. Rounded to
+# 0.1, a branch's published 69.23 read 69.2 here, and 55.13 / 55.08 (ranked 2nd / 3rd) looked tied.
+PLACES = {SCORE: CENT}
 
 # (key, label, unit) of the headline figures.
 HEADLINE = [
@@ -170,16 +175,22 @@ def _label(key: str, fallback: str) -> str:
     return m.label if m is not None else key
 
 
-def num(value, divisor: Decimal | None = None):
-    """A stored Decimal as a JSON number (int when whole, else float with 1 decimal); None stays None."""
+def num(value, divisor: Decimal | None = None, places: Decimal = TENTH):
+    """A stored Decimal as a JSON number (int when whole, else float rounded half up to ``places``,
+    as figures are read: 72.45 shows 72.5); None stays None."""
     if value is None:
         return None
     value = Decimal(value)
     if divisor:
-        value = (value / divisor).quantize(Decimal("0.1"))
+        value = (value / divisor).quantize(places, ROUND_HALF_UP)
     if value == value.to_integral_value():
         return int(value)
-    return float(value.quantize(Decimal("0.1")))
+    return float(value.quantize(places, ROUND_HALF_UP))
+
+
+def figure(key: str, value):
+    """``num`` at the precision the figure ``key`` is shown with (``PLACES``)."""
+    return num(value, places=PLACES.get(key, TENTH))
 
 
 # --- access ------------------------------------------------------------------------------------
@@ -293,10 +304,10 @@ def _monthly_keys() -> list[str]:
     return keys
 
 
-def _change(cur, prev):
+def _change(key: str, cur, prev):
     if cur is None or prev is None:
         return None
-    return num(Decimal(cur) - Decimal(prev))
+    return figure(key, Decimal(cur) - Decimal(prev))
 
 
 def _breakdown(pid: str, title: str, chart: str, group, values, unit: str = "人") -> dict:
@@ -344,9 +355,9 @@ def assemble(unit, period: DashPeriod, today: datetime.date | None = None) -> di
                 "key": key,
                 "label": _label(key, fallback),
                 "unit": unit_label,
-                "value": num(value),
-                "previous": num(previous),
-                "change": _change(value, previous),
+                "value": figure(key, value),
+                "previous": figure(key, previous),
+                "change": _change(key, value, previous),
                 # A rate judged only at the end of its period (compliance, study tasks) has no
                 # figure for the running month yet: the page shows the previous period's, named.
                 "as_of": period.previous_label if value is None and previous is not None else None,
@@ -402,7 +413,7 @@ def assemble(unit, period: DashPeriod, today: datetime.date | None = None) -> di
             "title": f"下级组织（面积：党员数；颜色：{colour_label}）",
             "chart": "treemap",
             "columns": ["组织", "党员数", colour_label],
-            "rows": [[c.name, num(v.get(CHILD_SIZE)), num(v.get(colour_key))] for c, v in children],
+            "rows": [[c.name, num(v.get(CHILD_SIZE)), figure(colour_key, v.get(colour_key))] for c, v in children],
             "ids": [c.pk for c, _ in children],
             "note": f"{period.year} 年数据；点击组织查看其座舱。",
         }
@@ -413,7 +424,7 @@ def assemble(unit, period: DashPeriod, today: datetime.date | None = None) -> di
             "title": f"下级组织排行（{period.year} 年）",
             "chart": "ranking",
             "columns": ["组织", *[label for _, label in CHILD_METRICS]],
-            "rows": [[c.name, *[num(v.get(k)) for k, _ in CHILD_METRICS]] for c, v in children],
+            "rows": [[c.name, *[figure(k, v.get(k)) for k, _ in CHILD_METRICS]] for c, v in children],
             "ids": [c.pk for c, _ in children],
             "note": "",
         }

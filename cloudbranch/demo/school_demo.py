@@ -550,7 +550,11 @@ class Seeder:
                 Enrolment.objects.filter(attendances__session=session, status__in=evaluations.RATING_STATUSES)
             )
             self.rate_rows(session, present[::2], session.ends_at + datetime.timedelta(hours=2))
-        if len(passed) > 2:
+        # One certificate revoked whenever another one stays valid. How many pass follows how many
+        # development cases stand at the training step on the class's last day, which varies with the
+        # seeding day (a single one when seeded in early January): the revocation must not wait for a
+        # third student to pass.
+        if len(passed) >= 2:
             cert = Certificate.objects.get(enrolment_id=passed[-1])
             certificates.certificate_revoke(
                 actor=head, certificate_id=cert.pk, reason=content.REVOKE_REASON, now=self.at(ends, 18) + _days(6)

@@ -3,13 +3,15 @@
 ``seed_tasks(root, seed=..., today=..., now=..., creator=..., demo=...)`` writes, once:
 
 * **volume, with bulk inserts**: the organization department (``admin`` at the root) issued five
-  tasks this year to every active branch (开展主题党日活动并报送材料, 报送年度党员发展计划,
-  完成党费收缴自查, …) and two last year (closed). Each branch's target is in a state that fits the
-  task's timing: before the deadline 待接收 / 已接收 / 办理中 (a responsible person and a progress
-  report) / 待审核 (a completion report with evidence files) / 已退回 (with the reviewer's comment) /
-  已完成; after it also 已完成 on time and late, 待审核 late, and overdue (still open). Evidence rows
-  of the bulk share two generated files (a small PDF and a photo). No notification per branch (a
-  real issue would tell every branch's officers): the demo secretaries get one per open task.
+  current tasks to every active branch (开展主题党日活动并报送材料, 报送年度党员发展计划,
+  完成党费收缴自查, …), 8 to 100 days before the seeding day (so partly last year when seeded early
+  in the year), and two in the previous calendar year (closed, never after the seeding day). Each
+  branch's target is in a state that fits the task's timing: before the deadline 待接收 / 已接收 /
+  办理中 (a responsible person and a progress report) / 待审核 (a completion report with evidence
+  files) / 已退回 (with the reviewer's comment) / 已完成; after it also 已完成 on time and late,
+  待审核 late, and overdue (still open). Evidence rows of the bulk share two generated files (a
+  small PDF and a photo). No notification per branch (a real issue would tell every branch's
+  officers): the demo secretaries get one per open task.
 * **the showcase, through the real services** (``worktasks.tasks``), with ``now=`` set to the
   moment of each step: ``secretary1``'s branch has one task to submit now (办理中 60 %, ``member1``
   responsible), one returned by the organization department with a comment (to fix and submit
@@ -321,11 +323,15 @@ class Seeder:
 
     def root_task(self, plan: Plan, *, attachment: bool = False) -> AssignedTask:
         issued, deadline = self.times(plan)
-        closed = plan.last_year is not None
+        closed_at = None
+        if plan.last_year is not None:
+            # A month after the deadline, or yesterday if that is still ahead (seeded in early January,
+            # last year's December deadline was only days ago): never closed in the future.
+            closed_at = min(deadline + 30 * DAY, self.now - DAY)
         task = AssignedTask.objects.create(
             issuer=self.root, title=plan.title, requirements=plan.requirements, evidence_expected=plan.evidence,
-            deadline=deadline, status=TaskStatus.CLOSED if closed else TaskStatus.ISSUED,
-            issued_at=issued, closed_at=deadline + 30 * DAY if closed else None,
+            deadline=deadline, status=TaskStatus.CLOSED if closed_at else TaskStatus.ISSUED,
+            issued_at=issued, closed_at=closed_at,
             created_by=self.admin, created_at=issued - 2 * HOUR,
         )  # fmt: skip
         if attachment:

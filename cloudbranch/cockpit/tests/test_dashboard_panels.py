@@ -7,6 +7,7 @@ import datetime
 import io
 import json
 import re
+from decimal import Decimal
 from html.parser import HTMLParser
 
 import pytest
@@ -195,6 +196,22 @@ def test_treemap_colours_by_score_when_present(world):
     assert tm["rows"][tm["ids"].index(world.college_a.pk)][1:] == [7, 88]
 
 
+def test_score_shown_to_the_cent_as_published(world):
+    """The published total (to 0.01) is what the cockpit shows and ranks on: rounded to 0.1, 55.13
+    and 55.08 would tie and fall back to the order of the names (数学… before 计算机…)."""
+    put_figures(world.root, {"assessment.score": "69.23"}, Y, YEAR)
+    put_figures(world.root, {"assessment.score": "68.5"}, Y, datetime.date(2023, 1, 1))
+    put_figures(world.college_a, {"structure.party_members": 7, "assessment.score": "55.13"}, Y, YEAR)
+    put_figures(world.college_b, {"structure.party_members": 5, "assessment.score": "55.08"}, Y, YEAR)
+    data = dashboard.page_data(world.root, dashboard.DashPeriod(2024, None))
+    score = next(h for h in data["headline"] if h["key"] == "assessment.score")
+    assert (score["value"], score["previous"], score["change"]) == (69.23, 68.5, 0.73)
+    ranked = dashboard.rank(data, "assessment.score")
+    assert [(e["id"], e["value"]) for e in ranked["top"]] == [(world.college_a.pk, 55.13), (world.college_b.pk, 55.08)]
+    tm = next(p for p in data["panels"] if p["id"] == "treemap")
+    assert tm["rows"][tm["ids"].index(world.college_b.pk)][1:] == [5, 55.08]
+
+
 def test_top_and_bottom_five_without_overlap(world):
     for i in range(8):
         unit = make_unit(parent=world.college_b, kind=UnitKind.BRANCH, name=f"支部{i}", code=f"X{i}")
@@ -355,3 +372,11 @@ def test_a_rate_not_judged_yet_shows_the_previous_period_named(world, login):
     assert "本期尚未评定，显示2024 年 5 月" in html
     api = login(world.users["admin"]).get("/api/cockpit/dashboard", {"unit": world.root.pk, "year": 2024, "month": 6})
     assert {h["key"]: h["as_of"] for h in api.json()["headline"]}["life.compliance_rate"] == "2024 年 5 月"
+
+
+def test_figures_round_half_up():
+    num, cent = dashboard.num, dashboard.CENT
+    assert num(Decimal("72.45")) == 72.5 and num(Decimal("72.44")) == 72.4
+    assert num(Decimal("69.235"), places=cent) == 69.24
+    assert num(Decimal("3.00")) == 3 and num(None) is None
+    assert num(Decimal("1"), divisor=Decimal("8")) == 0.1  # 0.125 → 0.1

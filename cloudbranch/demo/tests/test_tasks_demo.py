@@ -59,7 +59,17 @@ def test_volume_every_branch_and_audit(seeded):
     for task in root_tasks:
         assert task.targets.count() == branches
     assert set(root_tasks.values_list("status", flat=True)) == {TaskStatus.ISSUED, TaskStatus.CLOSED}
-    assert root_tasks.filter(issued_at__year=timezone.localdate().year).count() == len(tasks_demo.ROOT_TASKS)
+    # The current tasks were issued their plan's number of days before today (in January partly last
+    # year), the closed ones on their day of the previous calendar year, closed no later than now.
+    today = timezone.localdate()
+    issued_on = {t.title: timezone.localtime(t.issued_at).date() for t in root_tasks}
+    assert issued_on == {
+        **{p.title: today - datetime.timedelta(days=p.issued) for p in tasks_demo.ROOT_TASKS},
+        **{p.title: datetime.date(today.year - 1, *p.last_year[:2]) for p in tasks_demo.LAST_YEAR_TASKS},
+    }
+    closed = root_tasks.filter(status=TaskStatus.CLOSED)
+    assert set(closed.values_list("title", flat=True)) == {p.title for p in tasks_demo.LAST_YEAR_TASKS}
+    assert all(t.deadline < t.closed_at <= timezone.now() for t in closed)
     assert root_tasks.filter(attachments__isnull=False).exists()
     audit = AuditEvent.objects.get(action=tasks_demo.TASKS_ACTION)
     assert audit.changes["targets_bulk"] == seeded.tasks["targets_bulk"] > 0
