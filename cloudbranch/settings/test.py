@@ -25,3 +25,10 @@ AXES_FAILURE_LIMIT = 5
 TWO_FACTOR_MANDATORY = False  # the tests that need it switch it on
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 LOGGING["handlers"]["console"]["formatter"] = "plain"  # noqa: F405
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
+    # The migrated test database is built once and copied (see the engine's docstring).
+    DATABASES["default"]["ENGINE"] = "cloudbranch.testing.sqlite_template"  # noqa: F405
+    # In memory, as for Django's own SQLite engine (pytest-django would otherwise give each xdist
+    # worker a file name derived from NAME, as it does for other engines).
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}  # noqa: F405
