@@ -27,7 +27,15 @@ def service_objects(world) -> dict:
     }
     names = {
         "post": ("post", "post_edit", "post_publish", "post_close", "shift_add", "post_match", "post_invite"),
-        "shift": ("shift_roster", "shift_cancel", "signup", "hours_confirm_bulk", "checkin_screen", "checkin_qr"),
+        "shift": (
+            "shift_roster",
+            "shift_edit",
+            "shift_cancel",
+            "signup",
+            "hours_confirm_bulk",
+            "checkin_screen",
+            "checkin_qr",
+        ),
         "signup": (
             "signup_cancel",
             "hours_confirm",

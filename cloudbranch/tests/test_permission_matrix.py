@@ -415,6 +415,7 @@ MATRIX = {
     ("GET", "volunteering:profile"): (302, 200, 200, 200, 200, 200, 200, 200),
     ("GET", "volunteering:recommend"): (302, 200, 200, 200, 200, 200, 200, 200),
     ("GET", "volunteering:shift_add"): (302, 404, 200, 404, 200, 404, 404, 404),
+    ("GET", "volunteering:shift_edit"): (302, 404, 200, 404, 200, 404, 404, 404),
     ("POST", "volunteering:shift_cancel"): (302, 404, 422, 404, 422, 404, 404, 404),
     ("GET", "volunteering:shift_roster"): (302, 404, 200, 404, 200, 404, 404, 404),
     ("POST", "volunteering:signup"): (302, 409, 422, 404, 422, 404, 404, 404),

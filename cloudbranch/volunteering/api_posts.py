@@ -76,6 +76,16 @@ class ShiftIn(Schema):
     cancel_cutoff: datetime.datetime | None = None
 
 
+class ShiftPatch(Schema):
+    """Only the fields sent change; a deadline sent as null falls back to the start."""
+
+    starts_at: datetime.datetime | None = None
+    ends_at: datetime.datetime | None = None
+    headcount: int | None = None
+    signup_deadline: datetime.datetime | None = None
+    cancel_cutoff: datetime.datetime | None = None
+
+
 class ReasonIn(Schema):
     reason: str = Field(..., max_length=200)
 
@@ -302,6 +312,14 @@ def shift_list(request, post_id: ObjectId):
 def shift_add(request, post_id: ObjectId, payload: ShiftIn):
     shift = posts.shift_add(actor=request.user, post_id=post_id, **payload.dict())
     return 201, _shift_out(shift)
+
+
+@router.patch("/shifts/{shift_id}", response={200: ShiftOut, **WRITE_ERRORS})
+def shift_update(request, shift_id: ObjectId, payload: ShiftPatch):
+    """Change a scheduled shift that has not started; raising the headcount promotes the waiting
+    list, moving the time tells everyone signed up."""
+    shift = posts.shift_update(actor=request.user, shift_id=shift_id, **payload.dict(exclude_unset=True))
+    return _shift_out(shift)
 
 
 @router.post("/shifts/{shift_id}/cancel", response={200: ShiftOut, **WRITE_ERRORS})

@@ -151,12 +151,17 @@ def waitlist_position(signup_obj: Signup) -> int | None:
     return ahead.count() + 1
 
 
-def _promote(actor, shift: Shift) -> Signup | None:
-    """S5: give free seats to the waiting list in sign-up order; tell each promoted volunteer."""
+PROMOTED_AFTER_CANCEL = "有志愿者取消了报名，您已从候补转为正式报名，请按时参加。"
+
+
+def waitlist_promote(actor, shift: Shift, *, body: str = PROMOTED_AFTER_CANCEL) -> list[Signup]:
+    """S5: give free seats to the waiting list in sign-up order; tell each promoted volunteer.
+    The caller holds the shift row lock. Used when a seat is freed (``signup_cancel``) and when
+    the headcount is raised (``posts.shift_update``); ``body`` says why."""
     seats = Signup.objects.filter(shift=shift, status__in=SEAT_STATUSES).count()
     free = shift.headcount - seats
     if free <= 0:
-        return None
+        return []
     promoted = list(
         Signup.objects.select_for_update(of=("self",))
         .filter(shift=shift, status=SignupStatus.WAITLISTED)
@@ -174,10 +179,10 @@ def _promote(actor, shift: Shift) -> Signup | None:
             recipients=recipients,
             category=Category.SERVICE,
             title=f"候补成功：您已获得 {shift_label(shift)} 的服务名额",
-            body="有志愿者取消了报名，您已从候补转为正式报名，请按时参加。",
+            body=body,
             url=reverse("volunteering:my_service"),
         )
-    return promoted[0] if promoted else None
+    return promoted
 
 
 def signup_cancel(*, actor, signup_id: int, now: datetime.datetime | None = None) -> Signup:
@@ -205,7 +210,7 @@ def signup_cancel(*, actor, signup_id: int, now: datetime.datetime | None = None
         row.shift = shift
         _audit(actor, "volunteering.signup.cancel", row, before)
         if seat and shift.status == ShiftStatus.SCHEDULED:
-            _promote(actor, shift)
+            waitlist_promote(actor, shift)
     return row
 
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("posts/<int:post_id>/close/", views.post_close, name="post_close"),
     path("posts/<int:post_id>/shifts/new/", views.shift_add, name="shift_add"),
     path("shifts/<int:shift_id>/", views.shift_roster, name="shift_roster"),
+    path("shifts/<int:shift_id>/edit/", views.shift_edit, name="shift_edit"),
     path("shifts/<int:shift_id>/cancel/", views.shift_cancel, name="shift_cancel"),
     path("shifts/<int:shift_id>/signup/", views.signup_create, name="signup"),
     path("shifts/<int:shift_id>/confirm/", views.hours_confirm_bulk, name="hours_confirm_bulk"),

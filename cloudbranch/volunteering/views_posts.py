@@ -92,6 +92,12 @@ def _post_context(request, post, **extra) -> dict:
             and now <= s.signup_deadline
             and (s.mine is None or s.mine.status == SignupStatus.CANCELLED)
         )
+        s.can_edit = (
+            organizer
+            and post.status in (PostStatus.DRAFT, PostStatus.OPEN)
+            and s.status == ShiftStatus.SCHEDULED
+            and s.starts_at > now
+        )
         s.can_cancel = s.mine is not None and (
             s.mine.status == SignupStatus.WAITLISTED
             or (s.mine.status == SignupStatus.SIGNED_UP and now <= s.cancel_cutoff)
@@ -201,6 +207,32 @@ def shift_add(request, post_id: int):
     elif request.method == "POST":
         status = 422
     return render(request, "volunteering/shift_form.html", {"form": form, "post": post}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def shift_edit(request, shift_id: int):
+    shift = posts.access_shift(request.user, shift_id, action=posts.ADD)
+    # The form shows minutes: prefill minutes, and send only what the organizer changed, so an
+    # untouched time keeps its seconds and is not taken for a change.
+    initial = {f: getattr(shift, f) for f in posts.SHIFT_EDITABLE}
+    for f in ("starts_at", "ends_at", "signup_deadline", "cancel_cutoff"):
+        initial[f] = initial[f].replace(second=0, microsecond=0)
+    form = ShiftForm(request.POST if request.method == "POST" else None, initial=initial)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        changed = {f: form.cleaned_data[f] for f in form.changed_data}
+        try:
+            posts.shift_update(actor=request.user, shift_id=shift.pk, **changed)
+        except DomainError as exc:
+            apply_domain_error(form, exc)
+            status = _status(exc)
+        else:
+            messages.success(request, "服务时段已修改。")
+            return redirect("volunteering:post", shift.post_id)
+    elif request.method == "POST":
+        status = 422
+    context = {"form": form, "post": shift.post, "shift": shift}
+    return render(request, "volunteering/shift_form.html", context, status=status)
 
 
 @require_POST
