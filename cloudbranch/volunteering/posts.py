@@ -14,7 +14,8 @@ Rules (SPEC §7, issue 9 item 1):
 - P7 A scheduled shift that has not started, of a draft or open post, can be changed (times,
   headcount, deadlines) under P2, a new start lying in the future. The headcount never drops
   below the seats taken; raising it promotes the waiting list (signups S5). When the time moves,
-  everyone signed up or waitlisted is told (``Category.SERVICE``).
+  everyone signed up or waitlisted is told (``Category.SERVICE``); when the cancel cutoff comes
+  earlier, everyone holding a seat.
 Every write is audited in the same transaction.
 """
 
@@ -281,20 +282,37 @@ def shift_update(*, actor, shift_id: int, now: datetime.datetime | None = None, 
         changes = field_changes(before, shift, fields=SHIFT_FIELDS)
         changes["promoted"] = len(promoted)
         audit_record(actor=actor, action="volunteering.shift.update", target=shift, changes=changes)
-        if {"starts_at", "ends_at"} & set(changed):
-            old, new = _span(before["starts_at"], before["ends_at"]), _span(shift.starts_at, shift.ends_at)
-            user_ids = Signup.objects.filter(
-                shift=shift, status__in=ACTIVE_STATUSES, person__user__isnull=False
-            ).values_list("person__user_id", flat=True)
-            notify(
-                recipients=list(user_ids),
-                category=Category.SERVICE,
-                title=f"服务时段时间变更：{shift.post.title}",
-                body=f"原时间 {old} → 新时间 {new}，请按新的时间参加。",
-                url=reverse("volunteering:post", args=[shift.post_id]),
-                actor=actor,
-            )
+        _tell_the_signed_up(actor, shift, before, changed)
     return shift
+
+
+def _tell_the_signed_up(actor, shift: Shift, before: dict, changed: list[str]) -> None:
+    """P7: a moved time goes to everyone signed up or waiting; a cancel cutoff brought forward to
+    those holding a seat (the waiting list may always leave), so nobody finds out too late."""
+    moved = bool({"starts_at", "ends_at"} & set(changed))
+    cutoff_earlier = "cancel_cutoff" in changed and shift.cancel_cutoff < before["cancel_cutoff"]
+    if not (moved or cutoff_earlier):
+        return
+    statuses = ACTIVE_STATUSES if moved else SEAT_STATUSES
+    user_ids = Signup.objects.filter(shift=shift, status__in=statuses, person__user__isnull=False).values_list(
+        "person__user_id", flat=True
+    )
+    lines = []
+    if moved:
+        old, new = _span(before["starts_at"], before["ends_at"]), _span(shift.starts_at, shift.ends_at)
+        lines.append(f"原时间 {old} → 新时间 {new}，请按新的时间参加。")
+    if cutoff_earlier:
+        lines.append(
+            f"取消报名截止时间提前至 {timezone.localtime(shift.cancel_cutoff):%m-%d %H:%M}，此后不能再取消报名。"
+        )
+    notify(
+        recipients=list(user_ids),
+        category=Category.SERVICE,
+        title=f"服务时段{'时间变更' if moved else '取消报名截止时间提前'}：{shift.post.title}",
+        body="".join(lines),
+        url=reverse("volunteering:post", args=[shift.post_id]),
+        actor=actor,
+    )
 
 
 def post_publish(*, actor, post_id: int, now: datetime.datetime | None = None) -> ServicePost:

@@ -81,6 +81,18 @@ def test_deadline_change_alone_tells_nobody(setup):
     assert _updates().count() == 1
 
 
+def test_cancel_cutoff_brought_forward_tells_the_seat_holders(setup):
+    world, post, shift = setup
+    users, _rows = _sign_up(world, shift, 2)  # one seat, one waiting
+    earlier = shift.cancel_cutoff - datetime.timedelta(days=1)
+    _update(world, shift, cancel_cutoff=earlier)
+    (note,) = Notification.objects.filter(title__startswith="服务时段取消报名截止时间提前")
+    assert note.recipient_id == users[0].pk and post.title in note.title
+    assert f"{timezone.localtime(earlier):%m-%d %H:%M}" in note.body
+    _update(world, shift, cancel_cutoff=earlier + HOUR)  # later again: nobody loses anything
+    assert Notification.objects.filter(title__contains="截止时间").count() == 1
+
+
 def test_audit_event_has_before_after_and_promoted(setup):
     world, _post, shift = setup
     before = shift.ends_at
