@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime
 import io
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -132,13 +132,13 @@ class Totals:
     def member_rate(self) -> Decimal | None:
         if not self.billed:
             return None
-        return (Decimal(self.paid_bills) * 100 / Decimal(self.billed)).quantize(Decimal("0.1"))
+        return (Decimal(self.paid_bills) * 100 / Decimal(self.billed)).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
     @property
     def amount_rate(self) -> Decimal | None:
         if not self.expected:
             return None
-        return (self.paid * 100 / self.expected).quantize(Decimal("0.1"))
+        return (self.paid * 100 / self.expected).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
     def as_dict(self) -> dict:
         return {

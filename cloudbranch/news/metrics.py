@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
 
@@ -42,7 +42,7 @@ def _hours(compute):
     """Seconds (the duration sum) → hours with two decimals."""
 
     def wrapped(*args):
-        return {k: (v / 3600).quantize(Decimal("0.01")) for k, v in compute(*args).items()}
+        return {k: (v / 3600).quantize(Decimal("0.01"), ROUND_HALF_UP) for k, v in compute(*args).items()}
 
     return wrapped
 

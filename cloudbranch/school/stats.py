@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import (
@@ -75,14 +75,14 @@ PLACE = Q(status__in=PLACE_STATUSES)
 def _dec(value, places: Decimal = ONE) -> Decimal | None:
     if value is None:
         return None
-    return Decimal(str(value)).quantize(places)
+    return Decimal(str(value)).quantize(places, ROUND_HALF_UP)
 
 
 def _rate(part: int, whole: int) -> Decimal | None:
     """A percentage with one decimal, None when ``whole`` is 0."""
     if not whole:
         return None
-    return (Decimal(part) * 100 / Decimal(whole)).quantize(ONE)
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(ONE, ROUND_HALF_UP)
 
 
 def college_path(lookup: str = "person__unit__path"):

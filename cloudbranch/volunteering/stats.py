@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime
 import io
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Avg, CharField, Count, Sum, Value
@@ -106,7 +106,7 @@ class Row:
 
     @property
     def hours_per_member(self) -> Decimal | None:
-        return (self.hours / self.members).quantize(Decimal("0.1")) if self.members else None
+        return (self.hours / self.members).quantize(Decimal("0.1"), ROUND_HALF_UP) if self.members else None
 
 
 @dataclass
@@ -120,7 +120,7 @@ class Totals:
 
     @property
     def hours_per_member(self) -> Decimal | None:
-        return (self.hours / self.members).quantize(Decimal("0.1")) if self.members else None
+        return (self.hours / self.members).quantize(Decimal("0.1"), ROUND_HALF_UP) if self.members else None
 
 
 @dataclass
@@ -148,7 +148,7 @@ class Report:
 
 def _dec(value) -> Decimal:
     """Hours with one decimal (the backends return sums as int, float or Decimal)."""
-    return (Decimal(str(value)) if value is not None else ZERO).quantize(Decimal("0.1"))
+    return (Decimal(str(value)) if value is not None else ZERO).quantize(Decimal("0.1"), ROUND_HALF_UP)
 
 
 def unit_stats(unit: OrgUnit, year: int) -> Report:
@@ -169,7 +169,9 @@ def unit_stats(unit: OrgUnit, year: int) -> Report:
         volunteers=agg["volunteers"],
         services=agg["services"],
         posts=agg["posts"],
-        average_rating=Decimal(str(agg["rating"])).quantize(Decimal("0.1")) if agg["rating"] is not None else None,
+        average_rating=Decimal(str(agg["rating"])).quantize(Decimal("0.1"), ROUND_HALF_UP)
+        if agg["rating"] is not None
+        else None,
     )
 
     grouped = (

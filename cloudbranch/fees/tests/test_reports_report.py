@@ -164,3 +164,9 @@ def test_report_queries_constant(data, login):
             entry(b, "3.00", by=w.users["admin"])
     big = _report_queries(c, url)
     assert (small, big) == (10, 10)  # pinned: session, user, grants, nav, unit, children, bills, entries, chart ×2
+
+
+def test_rates_round_half_up():
+    """1 of 16 bills paid is 6.25 %: read as 6.3 (四舍五入), not banker's 6.2."""
+    totals = reports.Totals(expected=Decimal("16"), paid=Decimal("1"), billed=16, paid_bills=1)
+    assert (totals.member_rate, totals.amount_rate) == (Decimal("6.3"), Decimal("6.3"))
