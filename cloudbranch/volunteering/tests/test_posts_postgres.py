@@ -66,3 +66,32 @@ def test_concurrent_cancellations_promote_exactly_the_freed_seats(world):
     assert errors == []
     assert Signup.objects.filter(shift=shift, status__in=SEAT_STATUSES).count() == 3
     assert Signup.objects.filter(shift=shift, status=SignupStatus.WAITLISTED).count() == 2
+
+
+def test_lowering_the_headcount_while_members_sign_up_never_leaves_more_seats_than_headcount(world):
+    """P7 under the shift lock: the headcount drops to the seats taken while three more sign up.
+    Whichever comes first, the seats never exceed the headcount; a refused change says so."""
+    from cloudbranch.core.errors import DomainError
+    from cloudbranch.volunteering import posts
+
+    secretary = world.users["secretary1"]
+    _post, (shift,) = posts_open_post(secretary, world.branch_a1, headcount=4)
+    first = [posts_member(world.branch_a1, f"先报{i}")[0] for i in range(2)]
+    for u in first:
+        signups.signup(actor=u, shift_id=shift.pk)
+    racers = [posts_member(world.branch_a1, f"并发{i}")[0] for i in range(3)]
+
+    def act(user):
+        if user.pk == secretary.pk:
+            try:
+                return posts.shift_update(actor=user, shift_id=shift.pk, headcount=2).headcount
+            except DomainError as exc:
+                return exc.errors[0]["field"]
+        return signups.signup(actor=user, shift_id=shift.pk).status
+
+    results, errors = _race([secretary, *racers], act)
+    assert errors == [] and len(results) == 4
+    shift.refresh_from_db()
+    seats = Signup.objects.filter(shift=shift, status__in=SEAT_STATUSES).count()
+    assert seats <= shift.headcount
+    assert (shift.headcount == 2 and seats == 2) or (shift.headcount == 4 and "headcount" in results)
