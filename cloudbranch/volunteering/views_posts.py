@@ -125,45 +125,54 @@ def post_detail(request, post_id: int):
     return render(request, "volunteering/post_detail.html", _post_context(request, post))
 
 
+def _submit(request, form, save, *, ok: str, then, template: str, context: dict):
+    """The shape of this module's form pages: a valid POST goes to ``save(cleaned_data)``; a domain
+    error lands on the form (422, or 409 for a conflict) and an invalid form is a 422; on success
+    the message ``ok`` and ``then(result)``, a redirect."""
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            try:
+                result = save(form.cleaned_data)
+            except DomainError as exc:
+                apply_domain_error(form, exc)
+                status = _status(exc)
+            else:
+                messages.success(request, ok)
+                return then(result)
+    return render(request, template, {"form": form, **context}, status=status)
+
+
 @require_http_methods(["GET", "POST"])
 def post_create(request):
     units = list(posts.units_for_posting(request.user))
     if not units:
         raise PermissionDenied  # holds the grant nowhere: the page exists, but not for them
-    form = PostForm(request.POST if request.method == "POST" else None, units=units)
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        try:
-            post = posts.post_create(actor=request.user, unit_id=form.cleaned_data.pop("unit"), **form.cleaned_data)
-        except DomainError as exc:
-            apply_domain_error(form, exc)
-            status = _status(exc)
-        else:
-            messages.success(request, "岗位草稿已创建，请添加服务时段后发布。")
-            return redirect("volunteering:shift_add", post.pk)
-    elif request.method == "POST":
-        status = 422
-    return render(request, "volunteering/post_form.html", {"form": form, "post": None}, status=status)
+    return _submit(
+        request,
+        PostForm(request.POST if request.method == "POST" else None, units=units),
+        lambda data: posts.post_create(actor=request.user, unit_id=data.pop("unit"), **data),
+        ok="岗位草稿已创建，请添加服务时段后发布。",
+        then=lambda post: redirect("volunteering:shift_add", post.pk),
+        template="volunteering/post_form.html",
+        context={"post": None},
+    )
 
 
 @require_http_methods(["GET", "POST"])
 def post_edit(request, post_id: int):
     post = posts.access_post(request.user, post_id, action=posts.ADD)
     initial = {f: getattr(post, f) for f in posts.EDITABLE}
-    form = PostForm(request.POST if request.method == "POST" else None, initial=initial, editing=True)
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        try:
-            posts.post_update(actor=request.user, post_id=post.pk, **form.cleaned_data)
-        except DomainError as exc:
-            apply_domain_error(form, exc)
-            status = _status(exc)
-        else:
-            messages.success(request, "岗位已保存。")
-            return redirect("volunteering:post", post.pk)
-    elif request.method == "POST":
-        status = 422
-    return render(request, "volunteering/post_form.html", {"form": form, "post": post}, status=status)
+    return _submit(
+        request,
+        PostForm(request.POST if request.method == "POST" else None, initial=initial, editing=True),
+        lambda data: posts.post_update(actor=request.user, post_id=post.pk, **data),
+        ok="岗位已保存。",
+        then=lambda _post: redirect("volunteering:post", post.pk),
+        template="volunteering/post_form.html",
+        context={"post": post},
+    )
 
 
 def _post_action(request, post_id: int, action, ok: str, **kwargs):
@@ -191,22 +200,16 @@ def post_close(request, post_id: int):
 @require_http_methods(["GET", "POST"])
 def shift_add(request, post_id: int):
     post = posts.access_post(request.user, post_id, action=posts.ADD)
-    form = ShiftForm(request.POST if request.method == "POST" else None)
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        try:
-            posts.shift_add(actor=request.user, post_id=post.pk, **form.cleaned_data)
-        except DomainError as exc:
-            apply_domain_error(form, exc)
-            status = _status(exc)
-        else:
-            messages.success(request, "服务时段已添加。")
-            if "another" in request.POST:
-                return redirect("volunteering:shift_add", post.pk)
-            return redirect("volunteering:post", post.pk)
-    elif request.method == "POST":
-        status = 422
-    return render(request, "volunteering/shift_form.html", {"form": form, "post": post}, status=status)
+    another = "another" in request.POST
+    return _submit(
+        request,
+        ShiftForm(request.POST if request.method == "POST" else None),
+        lambda data: posts.shift_add(actor=request.user, post_id=post.pk, **data),
+        ok="服务时段已添加。",
+        then=lambda _shift: redirect("volunteering:shift_add" if another else "volunteering:post", post.pk),
+        template="volunteering/shift_form.html",
+        context={"post": post},
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -218,21 +221,17 @@ def shift_edit(request, shift_id: int):
     for f in ("starts_at", "ends_at", "signup_deadline", "cancel_cutoff"):
         initial[f] = initial[f].replace(second=0, microsecond=0)
     form = ShiftForm(request.POST if request.method == "POST" else None, initial=initial)
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        changed = {f: form.cleaned_data[f] for f in form.changed_data}
-        try:
-            posts.shift_update(actor=request.user, shift_id=shift.pk, **changed)
-        except DomainError as exc:
-            apply_domain_error(form, exc)
-            status = _status(exc)
-        else:
-            messages.success(request, "服务时段已修改。")
-            return redirect("volunteering:post", shift.post_id)
-    elif request.method == "POST":
-        status = 422
-    context = {"form": form, "post": shift.post, "shift": shift}
-    return render(request, "volunteering/shift_form.html", context, status=status)
+    return _submit(
+        request,
+        form,
+        lambda data: posts.shift_update(
+            actor=request.user, shift_id=shift.pk, **{f: data[f] for f in form.changed_data}
+        ),
+        ok="服务时段已修改。",
+        then=lambda _shift: redirect("volunteering:post", shift.post_id),
+        template="volunteering/shift_form.html",
+        context={"post": shift.post, "shift": shift},
+    )
 
 
 @require_POST
