@@ -122,9 +122,10 @@ def _existing_scale(root: OrgUnit) -> str | None:
 
 
 def _life_now(today: datetime.date) -> datetime.datetime:
-    """Now, or noon of ``today`` when seeding as of another day (tests)."""
+    """Now, or noon of ``today`` when seeding as of another day (tests); in the project's time
+    zone either way, as the parts build their times of day with this value's ``tzinfo``."""
     if today == timezone.localdate():
-        return timezone.now()
+        return timezone.localtime()
     return datetime.datetime.combine(today, datetime.time(12, 0), tzinfo=timezone.get_current_timezone())
 
 

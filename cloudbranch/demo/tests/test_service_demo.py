@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 from django.test.utils import override_settings
+from django.utils import timezone
 
 from cloudbranch.audit.models import AuditEvent
 from cloudbranch.demo import seeding, service_demo
@@ -62,6 +63,13 @@ def test_counts_and_audit(seeded):
     assert c["signups_bulk"] > 0 and c["profiles_bulk"] > 0
     assert AuditEvent.objects.get(action=service_demo.SERVICE_ACTION).changes["posts_bulk"] == c["posts_bulk"]
     assert AuditEvent.objects.filter(action="volunteering.signup.confirm").exists()  # through the services
+
+
+def test_shifts_are_in_the_daytime_of_the_project_time_zone(seeded):
+    """Shift times are built as hours of a day in Asia/Shanghai: seeded with the real clock they
+    once came out in UTC, so a 14:00 shift read 22:00."""
+    hours = {timezone.localtime(s.starts_at).hour for s in Shift.objects.all()}
+    assert hours and hours <= {8, 9, 14, 15}
 
 
 def test_every_signup_state_and_ratings(seeded):
