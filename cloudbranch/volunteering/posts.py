@@ -37,7 +37,7 @@ from cloudbranch.orgs.scoping import access_by_id, can, granted_prefixes, scope_
 
 from .choices import SEAT_STATUSES, ContentType, PostStatus, ServiceArea, ShiftStatus, SignupStatus, Skill
 from .models import ServicePost, Shift, Signup
-from .signups import ACTIVE_STATUSES, waitlist_promote
+from .signups import ACTIVE_STATUSES, time_span, waitlist_promote
 
 ADD = "volunteering.add_servicepost"
 VIEW = "volunteering.view_servicepost"
@@ -229,12 +229,6 @@ def shift_add(
     return shift
 
 
-def _span(starts_at: datetime.datetime, ends_at: datetime.datetime) -> str:
-    start, end = timezone.localtime(starts_at), timezone.localtime(ends_at)
-    end_format = "%H:%M" if start.date() == end.date() else "%m-%d %H:%M"
-    return f"{start:%m-%d %H:%M}–{end.strftime(end_format)}"
-
-
 def shift_update(*, actor, shift_id: int, now: datetime.datetime | None = None, **fields) -> Shift:
     """P7: change a scheduled, not yet started shift of a draft or open post. ``fields`` is any
     subset of ``SHIFT_EDITABLE``; a deadline given as None falls back to the start, as in
@@ -299,7 +293,7 @@ def _tell_the_signed_up(actor, shift: Shift, before: dict, changed: list[str]) -
     )
     lines = []
     if moved:
-        old, new = _span(before["starts_at"], before["ends_at"]), _span(shift.starts_at, shift.ends_at)
+        old, new = time_span(before["starts_at"], before["ends_at"]), time_span(shift.starts_at, shift.ends_at)
         lines.append(f"原时间 {old} → 新时间 {new}，请按新的时间参加。")
     if cutoff_earlier:
         lines.append(

@@ -74,10 +74,15 @@ def _own_person(actor) -> Person:
     return person
 
 
+def time_span(starts_at: datetime.datetime, ends_at: datetime.datetime) -> str:
+    """``12-04 14:00–17:00`` in local time; the end carries its date when it falls on another day."""
+    start, end = timezone.localtime(starts_at), timezone.localtime(ends_at)
+    end_format = "%H:%M" if start.date() == end.date() else "%m-%d %H:%M"
+    return f"{start:%m-%d %H:%M}–{end.strftime(end_format)}"
+
+
 def shift_label(shift: Shift) -> str:
-    start = timezone.localtime(shift.starts_at)
-    end = timezone.localtime(shift.ends_at)
-    return f"“{shift.post.title}” {start:%m-%d %H:%M}–{end:%H:%M}"
+    return f"“{shift.post.title}” {time_span(shift.starts_at, shift.ends_at)}"
 
 
 def _audit(actor, action: str, signup: Signup, before: dict, **extra) -> None:
